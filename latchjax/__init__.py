@@ -1,0 +1,15 @@
+"""latchjax: long-term memory experiments on recurrent networks, vmapped over whole sweeps."""
+
+from latchjax.cells import FlaxCell, KerasCell, make_cell
+from latchjax.optim import keras_adam
+from latchjax.results import SweepResult, wilson_interval
+from latchjax.tasks import TASKS, bit_relay, latch, make_task
+from latchjax.train import QUESTION_LENGTHS, SweepConfig, run_sweep, train_cell, train_one
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FlaxCell", "KerasCell", "make_cell", "keras_adam", "SweepResult", "wilson_interval",
+    "TASKS", "bit_relay", "latch", "make_task", "QUESTION_LENGTHS", "SweepConfig",
+    "run_sweep", "train_cell", "train_one",
+]

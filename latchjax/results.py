@@ -1,0 +1,101 @@
+"""Sweep results as NumPy arrays with named axes, and the statistics read off them.
+
+Every metric array has the axes ``DIMS = (cell, length, lr, forget_bias, seed, epoch)``;
+``diverged`` lacks the epoch axis. ``coords`` gives the value along each axis.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+DIMS = ("cell", "length", "lr", "forget_bias", "seed", "epoch")
+
+
+def wilson_interval(successes: np.ndarray | int, n: np.ndarray | int, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval (95% by default) for a binomial proportion successes / n."""
+    k = np.asarray(successes, np.float64)
+    n = np.asarray(n, np.float64)
+    p = np.where(n > 0, k / np.maximum(n, 1), 0.0)
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+@dataclass
+class SweepResult:
+    """Per-model, per-epoch metrics of a sweep.
+
+    ``metrics[name]`` for name in ``train_loss, train_acc, val_loss, val_acc`` has shape
+    ``(cell, length, lr, forget_bias, seed, epoch)``; ``metrics["diverged"]`` has no epoch axis.
+    ``params`` holds each cell's trained parameters (a list over lengths of pytrees whose
+    leading axis runs over (lr, forget_bias, seed) flattened). ``timing`` has compile and run
+    seconds per cell.
+    """
+
+    coords: dict[str, list]
+    metrics: dict[str, np.ndarray]
+    params: dict[str, Any] = field(default_factory=dict)
+    timing: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    dims = DIMS
+
+    @classmethod
+    def from_cell(cls, name: str, cfg, metrics: dict[str, np.ndarray], params, compile_s: float, run_s: float):
+        coords = {
+            "cell": [name],
+            "length": list(cfg.lengths),
+            "lr": [float(v) for v in cfg.lrs],
+            "forget_bias": [float(v) for v in cfg.forget_biases],
+            "seed": list(range(cfg.seeds)),
+            "epoch": list(range(1, cfg.epochs + 1)),
+        }
+        return cls(coords, {k: v[None] for k, v in metrics.items()}, {name: params},
+                   {name: {"compile_s": compile_s, "run_s": run_s}})
+
+    @classmethod
+    def concat(cls, parts: list[SweepResult]) -> SweepResult:
+        """Stack results of different cells (same grid otherwise) along the cell axis."""
+        coords = dict(parts[0].coords, cell=[c for p in parts for c in p.coords["cell"]])
+        metrics = {k: np.concatenate([p.metrics[k] for p in parts]) for k in parts[0].metrics}
+        params = {k: v for p in parts for k, v in p.params.items()}
+        timing = {k: v for p in parts for k, v in p.timing.items()}
+        return cls(coords, metrics, params, timing)
+
+    def final(self, name: str) -> np.ndarray:
+        """The last epoch's value of a metric: shape (cell, length, lr, forget_bias, seed)."""
+        return self.metrics[name][..., -1]
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.metrics["diverged"]
+
+    def success(self, threshold: float = 0.9) -> np.ndarray:
+        """Final validation accuracy >= threshold; a diverged model is never a success."""
+        val = np.nan_to_num(self.final("val_acc"), nan=-1.0)
+        return (val >= threshold) & ~self.diverged
+
+    def success_frequency(self, threshold: float = 0.9) -> dict[str, np.ndarray]:
+        """Success counts, frequency and Wilson 95% interval over seeds: shape (cell, length, lr, forget_bias)."""
+        ok = self.success(threshold)
+        n = np.full(ok.shape[:-1], ok.shape[-1])
+        k = ok.sum(axis=-1)
+        low, high = wilson_interval(k, n)
+        return {"n": n, "successes": k, "success_freq": k / n, "ci_low": low, "ci_high": high}
+
+    def sel(self, name: str, **where) -> np.ndarray:
+        """A metric indexed by coordinate values, e.g. ``sel("val_acc", cell="lstm", length=100)``."""
+        arr = self.metrics[name]
+        index = []
+        for dim in self.dims[: arr.ndim]:
+            index.append(self.coords[dim].index(where.pop(dim)) if dim in where else slice(None))
+        if where:
+            raise ValueError(f"sel: unknown dimension(s) {', '.join(where)}; allowed: {', '.join(self.dims)}")
+        return arr[tuple(index)]
+
+    def n_models(self) -> int:
+        return int(math.prod(self.diverged.shape))

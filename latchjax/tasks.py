@@ -1,0 +1,81 @@
+"""Sequence-classification tasks from the question thread (``../shared/SPEC.md`` section 2).
+
+A task is any function ``task(key, n, length) -> (x, y)`` with ``x`` of shape
+``(n, length, n_in)`` (float32) and ``y`` of shape ``(n,)`` (int32 labels 0/1).
+Rows come in *construction order*: the built-in tasks put every positive (label 1)
+row first, exactly as the question's script does, which is what makes Keras's
+``validation_split`` take an all-negative validation set (see :mod:`latchjax.data`).
+
+Pass your own function wherever a task name is accepted::
+
+    def my_task(key, n, length):
+        x = jax.random.normal(key, (n, length, 1))
+        y = (x[:, 0, 0] > 0).astype(jnp.int32)
+        return x, y
+
+Task options (``noise``, ``middle``) are bound with ``functools.partial`` or given
+as ``task_kwargs`` in a :class:`~latchjax.train.SweepConfig`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+Task = Callable[[jax.Array, int, int], tuple[jax.Array, jax.Array]]
+
+
+def _signs_positive_first(n: int) -> jax.Array:
+    """+1 for the first n//2 rows, -1 for the rest (the question's row order)."""
+    return jnp.where(jnp.arange(n) < n // 2, 1.0, -1.0).astype(jnp.float32)
+
+
+def latch(key: jax.Array, n: int, length: int, *, noise: float = 0.1) -> tuple[jax.Array, jax.Array]:
+    """Bengio's information latching, as the question builds it.
+
+    x_t = s [t = 0] + eps_t, s = +1 (label 1) or -1 (label 0), eps_t ~ N(0, noise^2)
+    on every element, the first included. Balanced classes, positives first.
+    """
+    s = _signs_positive_first(n)
+    x = noise * jax.random.normal(key, (n, length, 1), jnp.float32)
+    x = x.at[:, 0, 0].add(s)
+    return x, (s > 0).astype(jnp.int32)
+
+
+def bit_relay(
+    key: jax.Array, n: int, length: int, *, noise: float = 0.1, middle: int | None = None
+) -> tuple[jax.Array, jax.Array]:
+    """The answer's harder task: label 1 iff x_0 and x_middle carry the same sign.
+
+    x_0 = s1 + eps, x_middle = s2 + eps, every other element eps ~ N(0, noise^2).
+    ``middle`` defaults to ``length // 2``. The first n//2 rows are positives (s2 = s1),
+    the rest negatives (s2 = -s1); s1 is a fair coin in both halves.
+    """
+    if length < 2:
+        raise ValueError(f"lengths: bit_relay needs length >= 2, got {length}")
+    mid = length // 2 if middle is None else middle
+    if not 0 < mid < length:
+        raise ValueError(f"middle: must be in [1, {length - 1}] for length {length}, got {mid}")
+    k_sign, k_noise = jax.random.split(key)
+    same = _signs_positive_first(n)
+    s1 = jnp.where(jax.random.bernoulli(k_sign, 0.5, (n,)), 1.0, -1.0)
+    x = noise * jax.random.normal(k_noise, (n, length, 1), jnp.float32)
+    x = x.at[:, 0, 0].add(s1).at[:, mid, 0].add(s1 * same)
+    return x, (same > 0).astype(jnp.int32)
+
+
+TASKS: dict[str, Task] = {"latch": latch, "bit_relay": bit_relay}
+
+
+def make_task(task: str | Task, **kwargs) -> Task:
+    """A task by name (``latch``, ``bit_relay``) or a user function, with options bound."""
+    if isinstance(task, str):
+        if task not in TASKS:
+            raise ValueError(f"task: unknown task {task!r}; allowed: {', '.join(TASKS)} or a function")
+        task = TASKS[task]
+    elif not callable(task):
+        raise ValueError(f"task: expected a task name or a function (key, n, length) -> (x, y), got {task!r}")
+    return functools.partial(task, **kwargs) if kwargs else task

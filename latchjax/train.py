@@ -1,0 +1,360 @@
+"""One compiled program trains every model of a cell type: all lengths, seeds and hyperparameters.
+
+The training of one model is a pure function (``_make_train_model``): initialise, then a
+``lax.scan`` over epochs of a ``lax.scan`` over minibatches of a ``lax.scan`` over time.
+It is vmapped twice:
+
+* over **lengths** (outer), with each length's dataset batched along the same axis, so the
+  data is never copied per model;
+* over **seeds x learning rates x forget-gate biases** (inner), with the data shared.
+
+Sequences are left-padded to the longest length in the program and the state is held at
+its initial value until a model's own first element, so a length-L model inside a
+mixed-length program computes exactly what it computes alone.
+
+``length_buckets`` splits the lengths into at most that many groups, each padded only to
+its own longest length (one compile per group, however many lengths and seeds). With one
+bucket the whole sweep of a cell is a single program. The default is 3 on CPU (padding to
+200 steps would do 2.3x the work on the question's lengths) and 1 on accelerators.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from latchjax.cells import Cell, KerasCell, make_cell
+from latchjax.data import SPLITS, Dataset, make_dataset
+from latchjax.optim import keras_adam
+from latchjax.results import SweepResult
+from latchjax.tasks import Task, make_task
+
+# The question's lengths: [2, 5, 8, 10, 15, 20, 25, 30] + range(30, 210, 10). Its loop ran 30 twice
+# (26 iterations) and its result dict kept one; latchjax runs each distinct length once.
+QUESTION_LENGTHS: tuple[int, ...] = (2, 5, 8, 10, 15, 20, 25, 30) + tuple(range(40, 210, 10))
+HEADS = ("softmax", "sigmoid")
+METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
+
+
+def default_length_buckets() -> int:
+    """3 on CPU, where padded steps cost as much as real ones; 1 on accelerators, where a step's
+    cost hardly depends on its width and one program is fastest (benchmarks/RESULTS.md)."""
+    return 3 if jax.default_backend() == "cpu" else 1
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """Everything that defines a sweep. Defaults are the question's Q1 setup with a correct split.
+
+    ``cells`` holds names (``srnn``, ``lstm``, ``gru``), :class:`~latchjax.cells.KerasCell` /
+    :class:`~latchjax.cells.FlaxCell` objects or Flax cells. ``task`` is a name or a function
+    ``(key, n, length) -> (x, y)``. ``optimizer`` maps a learning rate to an optax
+    transformation (default: Keras's Adam); ``lrs`` and ``forget_biases`` are grids trained
+    side by side in the same program. ``seeds`` is the number of repeats; repeat ``i`` uses
+    ``fold_in(key(seed), i)`` for its initialisation and shuffles, whatever else is in the sweep.
+    """
+
+    task: str | Task = "latch"
+    task_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    cells: tuple = ("srnn", "lstm")
+    flavor: str = "keras2"
+    units: int = 1
+    lengths: tuple[int, ...] = QUESTION_LENGTHS
+    seeds: int = 30
+    epochs: int = 5
+    batch_size: int = 16
+    samples: int = 10_000
+    split: str = "shuffled"
+    val_fraction: float = 0.2
+    lrs: tuple[float, ...] = (1e-3,)
+    forget_biases: tuple[float, ...] = (1.0,)
+    head: str = "softmax"
+    optimizer: Callable[[Any], optax.GradientTransformation] = keras_adam
+    seed: int = 0
+    data_seed: int = 0
+    length_buckets: int | None = None
+    unroll: int = 1
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise ValueError(message)
+
+        for name in ("cells", "lengths", "lrs", "forget_biases"):
+            value = getattr(self, name)
+            if isinstance(value, (str, int, float)) or not hasattr(value, "__len__"):
+                value = (value,)
+            object.__setattr__(self, name, tuple(value))
+        need(len(self.cells) > 0, "cells: give at least one cell")
+        for cell in self.cells:
+            make_cell(cell, self.units, self.flavor)
+        make_task(self.task, **self.task_kwargs)
+        need(len(self.lengths) > 0, "lengths: give at least one length")
+        need(
+            all(isinstance(n, (int, np.integer)) and n >= 1 for n in self.lengths),
+            f"lengths: every length must be an integer >= 1, got {list(self.lengths)}",
+        )
+        need(len(set(self.lengths)) == len(self.lengths), f"lengths: duplicates in {list(self.lengths)}")
+        if self.length_buckets is None:
+            object.__setattr__(self, "length_buckets", default_length_buckets())
+        for name in ("seeds", "epochs", "batch_size", "samples", "length_buckets", "unroll"):
+            value = getattr(self, name)
+            need(isinstance(value, (int, np.integer)) and value >= 1, f"{name}: must be an integer >= 1, got {value!r}")
+        need(self.split in SPLITS, f"split: unknown split {self.split!r}; allowed: {', '.join(SPLITS)}")
+        need(
+            isinstance(self.val_fraction, (int, float)) and 0 < self.val_fraction < 1,
+            f"val_fraction: must be in (0, 1), got {self.val_fraction!r}",
+        )
+        n_train = int(self.samples * (1.0 - self.val_fraction))
+        need(
+            0 < n_train < self.samples,
+            f"samples: {self.samples} samples leave an empty train or validation set at val_fraction={self.val_fraction}",
+        )
+        need(
+            self.batch_size <= n_train,
+            f"batch_size: {self.batch_size} is larger than the training set ({n_train} samples)",
+        )
+        need(self.head in HEADS, f"head: unknown head {self.head!r}; allowed: {', '.join(HEADS)}")
+        need(len(self.lrs) > 0 and all(float(lr) > 0 for lr in self.lrs), f"lrs: must be > 0, got {list(self.lrs)}")
+        need(len(self.forget_biases) > 0, "forget_biases: give at least one value")
+
+    @property
+    def n_train(self) -> int:
+        return int(self.samples * (1.0 - self.val_fraction))
+
+    def replace(self, **changes) -> SweepConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def _has_forget_gate(cell: Cell) -> bool:
+    if isinstance(cell, KerasCell):
+        return cell.kind == "lstm"
+    return False  # Flax cells use their own initialisers
+
+
+def _init_head(key: jax.Array, units: int, head: str) -> dict:
+    n_out = 2 if head == "softmax" else 1
+    limit = jnp.sqrt(6.0 / (units + n_out))  # Keras Dense: glorot_uniform kernel, zero bias
+    return {
+        "kernel": jax.random.uniform(key, (units, n_out), jnp.float32, -limit, limit),
+        "bias": jnp.zeros((n_out,), jnp.float32),
+    }
+
+
+def _head_loss(head: str, logits: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Per-sample loss and correctness of Dense(2)+softmax+CE or Dense(1)+sigmoid+BCE."""
+    if head == "softmax":
+        logp = jax.nn.log_softmax(logits)
+        loss = -jnp.take_along_axis(logp, y[:, None], axis=1)[:, 0]
+        correct = jnp.argmax(logits, axis=1) == y
+    else:
+        z = logits[:, 0]
+        loss = jax.nn.softplus(z) - y * z
+        correct = (z > 0) == (y == 1)
+    return loss, correct.astype(jnp.float32)
+
+
+def run_cell(cell: Cell, params: Any, x: jax.Array, start: int | jax.Array = 0, unroll: int = 1) -> jax.Array:
+    """The cell's last output after reading ``x`` of shape (batch, T, n_in).
+
+    Steps ``t < start`` are left padding: the state stays at its initial value, so a
+    sequence left-padded to any length gives exactly the result of the unpadded one.
+    """
+    batch, _, n_in = x.shape
+    init = (cell.initial_carry(batch, n_in), jnp.zeros((batch, cell.units), jnp.float32))
+
+    def time_step(state, inputs):
+        t, x_t = inputs
+        new_state = cell.step(params, state[0], x_t)
+        active = t >= start
+        return jax.tree.map(lambda new, old: jnp.where(active, new, old), new_state, state), None
+
+    steps = (jnp.arange(x.shape[1]), jnp.swapaxes(x, 0, 1))
+    (_, h), _ = jax.lax.scan(time_step, init, steps, unroll=unroll)
+    return h
+
+
+def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int) -> Callable:
+    """The pure training function of one model (before vmapping)."""
+    batch = cfg.batch_size
+    n_train = cfg.n_train
+    n_batches = -(-n_train // batch)  # Keras keeps a last, smaller batch
+    n_pad = n_batches * batch - n_train
+
+    def batch_loss(params, x, y, weight, start):
+        h = run_cell(cell, params["cell"], x, start, cfg.unroll)
+        logits = h @ params["head"]["kernel"] + params["head"]["bias"]
+        loss, correct = _head_loss(cfg.head, logits, y)
+        total = jnp.sum(weight)
+        return jnp.sum(loss * weight) / total, jnp.sum(correct * weight) / total
+
+    def train_model(key, lr, forget_bias, length, x_train, y_train, x_val, y_val):
+        k_init, k_shuffle = jax.random.split(key)
+        k_cell, k_head = jax.random.split(k_init)
+        params = {"cell": cell.init(k_cell, n_in, forget_bias), "head": _init_head(k_head, cell.units, cfg.head)}
+        tx = cfg.optimizer(lr)
+        start = max_length - length
+        weights = jnp.concatenate([jnp.ones(n_train), jnp.zeros(n_pad)]).reshape(n_batches, batch)
+
+        def minibatch(state, inputs):
+            params, opt_state = state
+            idx, weight = inputs
+            (loss, acc), grads = jax.value_and_grad(batch_loss, has_aux=True)(
+                params, x_train[idx], y_train[idx], weight, start
+            )
+            updates, opt_state = tx.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), (loss, acc)
+
+        def epoch(state, epoch_key):
+            order = jax.random.permutation(epoch_key, n_train)
+            order = jnp.concatenate([order, order[:n_pad]]).reshape(n_batches, batch)
+            state, (losses, accs) = jax.lax.scan(minibatch, state, (order, weights))
+            sizes = weights.sum(axis=1)
+            train_loss = jnp.sum(losses * sizes) / n_train  # Keras's running mean over the epoch
+            train_acc = jnp.sum(accs * sizes) / n_train
+            val_loss, val_acc = batch_loss(state[0], x_val, y_val, jnp.ones(y_val.shape[0]), start)
+            finite = jnp.all(jnp.isfinite(losses)) & jnp.isfinite(val_loss)
+            metrics = (train_loss, jnp.where(finite, train_acc, jnp.nan), val_loss, jnp.where(finite, val_acc, jnp.nan))
+            return state, (metrics, finite)
+
+        epoch_keys = jax.random.split(k_shuffle, cfg.epochs)
+        (params, _), (metrics, finite) = jax.lax.scan(epoch, (params, tx.init(params)), epoch_keys)
+        diverged = ~jnp.all(finite)
+        return dict(zip(METRICS, metrics)) | {"diverged": diverged, "params": params}
+
+    return train_model
+
+
+# XLA's CPU backend hands some small reductions inside the time loop to YNNPACK, which costs a
+# library call per time step: 5.5x slower for 120 one-unit LSTMs (benchmarks/RESULTS.md).
+CPU_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
+
+
+def compile_lowered(lowered: Any) -> Any:
+    """Compile with :data:`CPU_COMPILER_OPTIONS` on CPU; without them where XLA does not know them."""
+    if jax.default_backend() == "cpu":
+        try:
+            return lowered.compile(compiler_options=CPU_COMPILER_OPTIONS)
+        except jax.errors.JaxRuntimeError as err:
+            if "compile option" not in str(err):
+                raise
+    return lowered.compile()
+
+
+def make_trainer(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int) -> Callable:
+    """Jitted ``trainer(keys, lrs, forget_biases, lengths, x_train, y_train, x_val, y_val)``.
+
+    ``keys``, ``lrs``, ``forget_biases`` have shape ``(n_models,)`` (models sharing data);
+    ``lengths`` and the data arrays have a leading length axis. Outputs have shape
+    ``(n_lengths, n_models, ...)``.
+    """
+    train_model = _make_train_model(cell, cfg, n_in, max_length)
+    per_length = jax.vmap(train_model, in_axes=(0, 0, 0, None, None, None, None, None))
+    return jax.jit(jax.vmap(per_length, in_axes=(None, None, None, 0, 0, 0, 0, 0)))
+
+
+def bucket_lengths(lengths: tuple[int, ...], buckets: int) -> list[tuple[int, ...]]:
+    """Split sorted lengths into at most ``buckets`` contiguous groups minimising padded work.
+
+    Work of a group = (number of lengths) x (its longest length); solved exactly by dynamic programming.
+    """
+    ordered = sorted(lengths)
+    n = len(ordered)
+    k_max = min(buckets, n)
+    inf = float("inf")
+    cost = [[inf] * (n + 1) for _ in range(k_max + 1)]
+    cut = [[0] * (n + 1) for _ in range(k_max + 1)]
+    cost[0][0] = 0.0
+    for k in range(1, k_max + 1):
+        for j in range(1, n + 1):
+            for i in range(k - 1, j):
+                c = cost[k - 1][i] + (j - i) * ordered[j - 1]
+                if c < cost[k][j]:
+                    cost[k][j], cut[k][j] = c, i
+    k = min(range(1, k_max + 1), key=lambda kk: cost[kk][n])
+    groups, j = [], n
+    while k > 0:
+        i = cut[k][j]
+        groups.append(tuple(ordered[i:j]))
+        j, k = i, k - 1
+    return groups[::-1]
+
+
+def train_cell(cfg: SweepConfig, cell: Cell | str, datasets: dict[tuple[int, ...], Dataset] | None = None,
+               log: Callable[[str], None] | None = None) -> SweepResult:
+    """Train every (length, lr, forget_bias, seed) model of one cell; returns a :class:`SweepResult`."""
+    cell = make_cell(cell, cfg.units, cfg.flavor)
+    task = make_task(cfg.task, **cfg.task_kwargs)
+    fbs = cfg.forget_biases if _has_forget_gate(cell) else cfg.forget_biases[:1]
+    grid = np.meshgrid(np.arange(len(cfg.lrs)), np.arange(len(fbs)), np.arange(cfg.seeds), indexing="ij")
+    lr_idx, fb_idx, seed_idx = (g.ravel() for g in grid)
+    base = jax.random.key(cfg.seed)
+    keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(jnp.asarray(seed_idx))
+    lrs = jnp.asarray(np.asarray(cfg.lrs, np.float32)[lr_idx])
+    fb_values = jnp.asarray(np.asarray(fbs, np.float32)[fb_idx])
+
+    per_length: dict[int, dict] = {}
+    compile_s = run_s = 0.0
+    for group in bucket_lengths(cfg.lengths, cfg.length_buckets):
+        data = (datasets or {}).get(group) or make_dataset(
+            task, group, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed
+        )
+        trainer = make_trainer(cell, cfg, data.n_in, data.max_length)
+        args = (keys, lrs, fb_values, jnp.asarray(data.lengths), data.x_train, data.y_train, data.x_val, data.y_val)
+        t0 = time.perf_counter()
+        compiled = compile_lowered(trainer.lower(*args))
+        t1 = time.perf_counter()
+        out = jax.block_until_ready(compiled(*args))
+        t2 = time.perf_counter()
+        compile_s += t1 - t0
+        run_s += t2 - t1
+        if log:
+            log(f"{cell.name}: lengths {group[0]}..{group[-1]} (T={data.max_length}, "
+                f"{len(group) * len(keys)} models): compile {t1 - t0:.1f}s, run {t2 - t1:.1f}s")
+        out = jax.tree.map(np.asarray, out)
+        for i, length in enumerate(group):
+            per_length[length] = jax.tree.map(lambda a, i=i: a[i], out)
+
+    shape = (len(cfg.lrs), len(fbs), cfg.seeds)
+    stacked = {name: np.stack([per_length[n][name] for n in cfg.lengths]) for name in (*METRICS, "diverged")}
+    metrics = {}
+    for name, arr in stacked.items():  # (length, model[, epoch]) -> (length, lr, fb, seed[, epoch])
+        arr = arr.reshape(len(cfg.lengths), *shape, *arr.shape[2:])
+        if len(fbs) < len(cfg.forget_biases):  # the bias has no effect on this cell: same model for every value
+            arr = np.repeat(arr, len(cfg.forget_biases), axis=2)
+        metrics[name] = arr
+    params = [per_length[n]["params"] for n in cfg.lengths]
+    return SweepResult.from_cell(cell.name, cfg, metrics, params, compile_s=compile_s, run_s=run_s)
+
+
+def run_sweep(cfg: SweepConfig, log: Callable[[str], None] | None = None) -> SweepResult:
+    """Train every cell of ``cfg`` (one compiled program per cell and length bucket)."""
+    task = make_task(cfg.task, **cfg.task_kwargs)
+    datasets = {
+        group: make_dataset(task, group, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed)
+        for group in bucket_lengths(cfg.lengths, cfg.length_buckets)
+    }
+    return SweepResult.concat([train_cell(cfg, cell, datasets, log) for cell in cfg.cells])
+
+
+def train_one(cfg: SweepConfig, cell: Cell | str, length: int, seed: int, lr: float | None = None,
+              forget_bias: float | None = None) -> dict:
+    """Train a single model without padding or vmapping (a reference for tests and notebooks)."""
+    cell = make_cell(cell, cfg.units, cfg.flavor)
+    task = make_task(cfg.task, **cfg.task_kwargs)
+    data = make_dataset(task, (length,), cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed)
+    train_model = jax.jit(_make_train_model(cell, cfg, data.n_in, length))
+    key = jax.random.fold_in(jax.random.key(cfg.seed), seed)
+    lr = cfg.lrs[0] if lr is None else lr
+    forget_bias = cfg.forget_biases[0] if forget_bias is None else forget_bias
+    out = train_model(key, jnp.float32(lr), jnp.float32(forget_bias), length,
+                      data.x_train[0], data.y_train[0], data.x_val[0], data.y_val[0])
+    return jax.tree.map(np.asarray, out)

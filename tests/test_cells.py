@@ -1,0 +1,126 @@
+"""Cells against an independent NumPy transcription of the Keras equations (SPEC.md section 3)."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from latchjax.cells import FlaxCell, KerasCell, make_cell, orthogonal
+from latchjax.train import run_cell
+
+
+def np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def np_hard_sigmoid(x):
+    return np.clip(0.2 * x + 0.5, 0, 1)
+
+
+def keras_step(kind, flavor, p, carry, x):
+    """One step written straight from the Keras docs/source equations, per gate block."""
+    gate = np_hard_sigmoid if flavor == "keras2" else np_sigmoid
+    W, U = np.asarray(p["kernel"], np.float64), np.asarray(p["recurrent_kernel"], np.float64)
+    b = np.asarray(p["bias"], np.float64)
+    if kind == "srnn":
+        h = np.tanh(x @ W + carry @ U + b)
+        return h, h
+    u = U.shape[0]
+    blk = lambda M, k: M[..., k * u : (k + 1) * u]  # noqa: E731
+    if kind == "lstm":
+        h, c = carry
+        i = gate(x @ blk(W, 0) + h @ blk(U, 0) + blk(b, 0))
+        f = gate(x @ blk(W, 1) + h @ blk(U, 1) + blk(b, 1))
+        cc = np.tanh(x @ blk(W, 2) + h @ blk(U, 2) + blk(b, 2))
+        o = gate(x @ blk(W, 3) + h @ blk(U, 3) + blk(b, 3))
+        c = f * c + i * cc
+        h = o * np.tanh(c)
+        return (h, c), h
+    h = carry
+    if flavor == "keras2":  # reset_after=False
+        z = gate(x @ blk(W, 0) + h @ blk(U, 0) + blk(b, 0))
+        r = gate(x @ blk(W, 1) + h @ blk(U, 1) + blk(b, 1))
+        hh = np.tanh(x @ blk(W, 2) + blk(b, 2) + (r * h) @ blk(U, 2))
+    else:  # reset_after=True, bias rows: input, recurrent
+        bi, br = b[0], b[1]
+        z = gate(x @ blk(W, 0) + blk(bi, 0) + h @ blk(U, 0) + blk(br, 0))
+        r = gate(x @ blk(W, 1) + blk(bi, 1) + h @ blk(U, 1) + blk(br, 1))
+        hh = np.tanh(x @ blk(W, 2) + blk(bi, 2) + r * (h @ blk(U, 2) + blk(br, 2)))
+    h = z * h + (1 - z) * hh
+    return h, h
+
+
+@pytest.mark.parametrize("kind", ["srnn", "lstm", "gru"])
+@pytest.mark.parametrize("flavor", ["keras2", "keras3"])
+@pytest.mark.parametrize("units,n_in", [(1, 1), (3, 2), (6, 5)])
+def test_cell_matches_numpy_reference(kind, flavor, units, n_in):
+    cell = KerasCell(kind, units, flavor)
+    key = jax.random.key(units * 10 + n_in)
+    params = cell.init(key, n_in)
+    # random (not just initial) biases so every term of the equations is exercised
+    params["bias"] = jax.random.normal(jax.random.key(7), params["bias"].shape)
+    x = np.asarray(jax.random.normal(jax.random.key(1), (5, 4, n_in)))
+    carry = cell.initial_carry(4, n_in)
+    ref = jax.tree.map(lambda a: np.asarray(a, np.float64), carry)
+    for t in range(5):
+        carry, h = cell.step(params, carry, jnp.asarray(x[t]))
+        ref, h_ref = keras_step(kind, flavor, params, ref, x[t])
+        np.testing.assert_allclose(h, h_ref, rtol=1e-5, atol=1e-6)
+
+
+def test_hard_sigmoid_gates_saturate_exactly():
+    cell = KerasCell("lstm", 1, "keras2")
+    assert float(cell.gate(jnp.float32(3.0))) == 1.0
+    assert float(cell.gate(jnp.float32(-3.0))) == 0.0
+    assert float(cell.gate(jnp.float32(1.0))) == pytest.approx(0.7)  # forget gate at init
+
+
+def test_keras_initialisation():
+    # one unit: the 1x1 orthogonal recurrent weight of SimpleRNN is exactly +1 or -1
+    values = {float(KerasCell("srnn").init(jax.random.key(s), 1)["recurrent_kernel"][0, 0]) for s in range(20)}
+    assert values == {1.0, -1.0}
+    lstm = KerasCell("lstm", units=3).init(jax.random.key(0), 2, forget_bias=2.5)
+    np.testing.assert_array_equal(lstm["bias"], [0, 0, 0, 2.5, 2.5, 2.5, 0, 0, 0, 0, 0, 0])
+    # the (3, 12) recurrent kernel has orthonormal rows; glorot bound sqrt(6 / (2 + 12))
+    rec = np.asarray(lstm["recurrent_kernel"])
+    np.testing.assert_allclose(rec @ rec.T, np.eye(3), atol=1e-5)
+    assert np.abs(lstm["kernel"]).max() <= np.sqrt(6 / 14)
+    assert KerasCell("gru", 2, "keras3").init(jax.random.key(0), 1)["bias"].shape == (2, 6)
+    assert KerasCell("gru", 2, "keras2").init(jax.random.key(0), 1)["bias"].shape == (6,)
+
+
+def test_orthogonal_square_is_orthogonal():
+    q = np.asarray(orthogonal(jax.random.key(3), (5, 5)))
+    np.testing.assert_allclose(q @ q.T, np.eye(5), atol=1e-5)
+
+
+@pytest.mark.parametrize("module", [nn.LSTMCell(features=3), nn.GRUCell(features=3), nn.SimpleCell(features=3)])
+def test_flax_cell_path_matches_flax_rnn(module):
+    cell = make_cell(module)
+    assert isinstance(cell, FlaxCell) and cell.units == 3
+    params = cell.init(jax.random.key(0), 2)
+    x = jax.random.normal(jax.random.key(1), (4, 7, 2))
+    ours = run_cell(cell, params, x)
+    theirs = nn.RNN(module).apply({"params": {"cell": params["params"]}}, x)[:, -1]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["srnn", "lstm", "gru"])
+def test_left_padding_changes_nothing(kind):
+    cell = KerasCell(kind, 2, "keras3")
+    params = cell.init(jax.random.key(0), 1)
+    params["bias"] = params["bias"] + 0.3  # non-zero bias: a padded step would move the state
+    x = jax.random.normal(jax.random.key(1), (3, 6, 1))
+    padded = jnp.concatenate([jax.random.normal(jax.random.key(2), (3, 9, 1)), x], axis=1)
+    np.testing.assert_allclose(run_cell(cell, params, padded, start=9), run_cell(cell, params, x), rtol=1e-6, atol=1e-7)
+    assert not np.allclose(run_cell(cell, params, padded, start=0), run_cell(cell, params, x), atol=1e-3)
+
+
+def test_unknown_cell_and_flavor_are_rejected():
+    with pytest.raises(ValueError, match="cell: unknown cell 'rnn'.*srnn, lstm, gru"):
+        KerasCell("rnn")
+    with pytest.raises(ValueError, match="flavor: unknown flavor 'keras1'"):
+        KerasCell("lstm", flavor="keras1")
+    with pytest.raises(ValueError, match="units"):
+        KerasCell("lstm", units=0)
