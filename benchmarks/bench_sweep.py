@@ -43,7 +43,12 @@ def main() -> None:
         samples=args.samples, lengths=tuple(int(n) for n in args.lengths.split(",")), unroll=args.unroll, **changes,
     )
     t0 = time.perf_counter()
-    result = run_sweep(cfg, log=print)
+    def log(event: str, info: dict) -> None:
+        if event == "done":
+            print(f"{info['cell']}: lengths {info['lengths'][0]}..{info['lengths'][-1]} (T={info['max_length']}, "
+                  f"{info['models']} models): compile {info['compile_s']:.1f} s, run {info['run_s']:.1f} s")
+
+    result = run_sweep(cfg, progress=log)
     wall = time.perf_counter() - t0
     record = {
         "date": datetime.date.today().isoformat(),

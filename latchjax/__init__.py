@@ -3,6 +3,7 @@
 from latchjax.cells import FlaxCell, KerasCell, make_cell
 from latchjax.optim import keras_adam
 from latchjax.results import SweepResult, wilson_interval
+from latchjax.store import load
 from latchjax.tasks import TASKS, bit_relay, latch, make_task
 from latchjax.train import QUESTION_LENGTHS, SweepConfig, run_sweep, train_cell, train_one
 
@@ -11,5 +12,5 @@ __version__ = "0.1.0"
 __all__ = [
     "FlaxCell", "KerasCell", "make_cell", "keras_adam", "SweepResult", "wilson_interval",
     "TASKS", "bit_relay", "latch", "make_task", "QUESTION_LENGTHS", "SweepConfig",
-    "run_sweep", "train_cell", "train_one",
+    "run_sweep", "train_cell", "train_one", "load",
 ]

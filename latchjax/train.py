@@ -182,8 +182,13 @@ def run_cell(cell: Cell, params: Any, x: jax.Array, start: int | jax.Array = 0, 
     return h
 
 
-def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int) -> Callable:
-    """The pure training function of one model (before vmapping)."""
+def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int,
+                      on_epoch: Callable[[Any], None] | None = None) -> Callable:
+    """The pure training function of one model (before vmapping).
+
+    ``on_epoch(epoch_index)`` is called from the compiled program (``jax.debug.callback``) at the
+    end of every epoch, once for all models; it only reports progress and changes no result.
+    """
     batch = cfg.batch_size
     n_train = cfg.n_train
     n_batches = -(-n_train // batch)  # Keras keeps a last, smaller batch
@@ -213,7 +218,8 @@ def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int) 
             updates, opt_state = tx.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), (loss, acc)
 
-        def epoch(state, epoch_key):
+        def epoch(state, inputs):
+            epoch_key, epoch_index = inputs
             order = jax.random.permutation(epoch_key, n_train)
             order = jnp.concatenate([order, order[:n_pad]]).reshape(n_batches, batch)
             state, (losses, accs) = jax.lax.scan(minibatch, state, (order, weights))
@@ -223,10 +229,13 @@ def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int) 
             val_loss, val_acc = batch_loss(state[0], x_val, y_val, jnp.ones(y_val.shape[0]), start)
             finite = jnp.all(jnp.isfinite(losses)) & jnp.isfinite(val_loss)
             metrics = (train_loss, jnp.where(finite, train_acc, jnp.nan), val_loss, jnp.where(finite, val_acc, jnp.nan))
+            if on_epoch is not None:
+                jax.debug.callback(on_epoch, epoch_index)
             return state, (metrics, finite)
 
         epoch_keys = jax.random.split(k_shuffle, cfg.epochs)
-        (params, _), (metrics, finite) = jax.lax.scan(epoch, (params, tx.init(params)), epoch_keys)
+        epochs = (epoch_keys, jnp.arange(cfg.epochs))
+        (params, _), (metrics, finite) = jax.lax.scan(epoch, (params, tx.init(params)), epochs)
         diverged = ~jnp.all(finite)
         return dict(zip(METRICS, metrics)) | {"diverged": diverged, "params": params}
 
@@ -249,14 +258,15 @@ def compile_lowered(lowered: Any) -> Any:
     return lowered.compile()
 
 
-def make_trainer(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int) -> Callable:
+def make_trainer(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int,
+                 on_epoch: Callable[[Any], None] | None = None) -> Callable:
     """Jitted ``trainer(keys, lrs, forget_biases, lengths, x_train, y_train, x_val, y_val)``.
 
     ``keys``, ``lrs``, ``forget_biases`` have shape ``(n_models,)`` (models sharing data);
     ``lengths`` and the data arrays have a leading length axis. Outputs have shape
     ``(n_lengths, n_models, ...)``.
     """
-    train_model = _make_train_model(cell, cfg, n_in, max_length)
+    train_model = _make_train_model(cell, cfg, n_in, max_length, on_epoch)
     per_length = jax.vmap(train_model, in_axes=(0, 0, 0, None, None, None, None, None))
     return jax.jit(jax.vmap(per_length, in_axes=(None, None, None, 0, 0, 0, 0, 0)))
 
@@ -288,9 +298,16 @@ def bucket_lengths(lengths: tuple[int, ...], buckets: int) -> list[tuple[int, ..
     return groups[::-1]
 
 
+Progress = Callable[[str, dict], None]
+
+
 def train_cell(cfg: SweepConfig, cell: Cell | str, datasets: dict[tuple[int, ...], Dataset] | None = None,
-               log: Callable[[str], None] | None = None) -> SweepResult:
-    """Train every (length, lr, forget_bias, seed) model of one cell; returns a :class:`SweepResult`."""
+               progress: Progress | None = None) -> SweepResult:
+    """Train every (length, lr, forget_bias, seed) model of one cell; returns a :class:`SweepResult`.
+
+    ``progress(event, info)`` hears ``"start"`` before compiling each length bucket, ``"compiled"``,
+    ``"epoch"`` after every epoch and ``"done"`` with the bucket's compile and run seconds.
+    """
     cell = make_cell(cell, cfg.units, cfg.flavor)
     task = make_task(cfg.task, **cfg.task_kwargs)
     fbs = cfg.forget_biases if _has_forget_gate(cell) else cfg.forget_biases[:1]
@@ -307,18 +324,22 @@ def train_cell(cfg: SweepConfig, cell: Cell | str, datasets: dict[tuple[int, ...
         data = (datasets or {}).get(group) or make_dataset(
             task, group, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed
         )
-        trainer = make_trainer(cell, cfg, data.n_in, data.max_length)
+        info = {"cell": cell.name, "lengths": group, "max_length": data.max_length,
+                "models": len(group) * len(keys), "epochs": cfg.epochs}
+        report = (lambda event, **extra: progress(event, info | extra)) if progress else (lambda *a, **k: None)
+        on_epoch = (lambda e: report("epoch", epoch=int(e) + 1)) if progress else None
+        trainer = make_trainer(cell, cfg, data.n_in, data.max_length, on_epoch)
+        report("start")
         args = (keys, lrs, fb_values, jnp.asarray(data.lengths), data.x_train, data.y_train, data.x_val, data.y_val)
         t0 = time.perf_counter()
         compiled = compile_lowered(trainer.lower(*args))
         t1 = time.perf_counter()
+        report("compiled", compile_s=t1 - t0)
         out = jax.block_until_ready(compiled(*args))
         t2 = time.perf_counter()
         compile_s += t1 - t0
         run_s += t2 - t1
-        if log:
-            log(f"{cell.name}: lengths {group[0]}..{group[-1]} (T={data.max_length}, "
-                f"{len(group) * len(keys)} models): compile {t1 - t0:.1f}s, run {t2 - t1:.1f}s")
+        report("done", compile_s=t1 - t0, run_s=t2 - t1)
         out = jax.tree.map(np.asarray, out)
         for i, length in enumerate(group):
             per_length[length] = jax.tree.map(lambda a, i=i: a[i], out)
@@ -335,14 +356,23 @@ def train_cell(cfg: SweepConfig, cell: Cell | str, datasets: dict[tuple[int, ...
     return SweepResult.from_cell(cell.name, cfg, metrics, params, compile_s=compile_s, run_s=run_s)
 
 
-def run_sweep(cfg: SweepConfig, log: Callable[[str], None] | None = None) -> SweepResult:
-    """Train every cell of ``cfg`` (one compiled program per cell and length bucket)."""
+def run_sweep(cfg: SweepConfig, progress: Progress | None = None,
+              on_cell: Callable[[SweepResult], None] | None = None) -> SweepResult:
+    """Train every cell of ``cfg`` (one compiled program per cell and length bucket).
+
+    ``on_cell(result)`` is called as each cell finishes, e.g. to save it before the next starts.
+    """
     task = make_task(cfg.task, **cfg.task_kwargs)
     datasets = {
         group: make_dataset(task, group, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed)
         for group in bucket_lengths(cfg.lengths, cfg.length_buckets)
     }
-    return SweepResult.concat([train_cell(cfg, cell, datasets, log) for cell in cfg.cells])
+    parts = []
+    for cell in cfg.cells:
+        parts.append(train_cell(cfg, cell, datasets, progress))
+        if on_cell is not None:
+            on_cell(parts[-1])
+    return SweepResult.concat(parts)
 
 
 def train_one(cfg: SweepConfig, cell: Cell | str, length: int, seed: int, lr: float | None = None,

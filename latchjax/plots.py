@@ -1,0 +1,109 @@
+"""Figures of a sweep, drawn from a :class:`~latchjax.results.SweepResult` alone (no training).
+
+* ``success_frequency``: fraction of seeds whose final validation accuracy reaches the
+  threshold, vs sequence length, with Wilson 95% bands;
+* ``mean_val_acc``: mean final validation accuracy +- standard deviation vs length (the
+  thread's plots);
+* ``val_acc_distribution``: every seed's final validation accuracy, per length and cell
+  (shows at a glance whether accuracies are all-or-nothing, as with the ``keras`` split).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from latchjax.results import SweepResult  # noqa: E402
+
+FIGURES = ("success_frequency", "mean_val_acc", "val_acc_distribution")
+
+
+def _series(result: SweepResult):
+    """(label, index) for every (cell, lr, forget_bias) combination; labels only name what varies."""
+    c = result.coords
+    for i, j, k in itertools.product(range(len(c["cell"])), range(len(c["lr"])), range(len(c["forget_bias"]))):
+        label = c["cell"][i]
+        if len(c["lr"]) > 1:
+            label += f" lr={c['lr'][j]:g}"
+        if len(c["forget_bias"]) > 1:
+            label += f" b_f={c['forget_bias'][k]:g}"
+        yield label, (i, slice(None), j, k)
+
+
+def _finish(ax, result: SweepResult, title: str, ylabel: str) -> None:
+    ax.set_xlabel("sequence length")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(-0.03, 1.03)
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+
+
+def success_frequency(result: SweepResult, threshold: float, title: str = "") -> plt.Figure:
+    lengths = np.asarray(result.coords["length"])
+    freq = result.success_frequency(threshold)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, idx in _series(result):
+        line, = ax.plot(lengths, freq["success_freq"][idx], "o-", ms=3, label=label)
+        ax.fill_between(lengths, freq["ci_low"][idx], freq["ci_high"][idx], color=line.get_color(), alpha=0.2)
+    n = len(result.coords["seed"])
+    _finish(ax, result, f"{title}\nsuccess = final val acc >= {threshold:g}; {n} seeds; band: Wilson 95% CI",
+            "success frequency")
+    return fig
+
+
+def mean_val_acc(result: SweepResult, title: str = "") -> plt.Figure:
+    lengths = np.asarray(result.coords["length"])
+    val = result.final("val_acc")
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, idx in _series(result):
+        ax.errorbar(lengths, np.nanmean(val[idx], axis=-1), yerr=np.nanstd(val[idx], axis=-1), fmt="o-", ms=3,
+                    capsize=2, label=label)
+    n = len(result.coords["seed"])
+    _finish(ax, result, f"{title}\nmean final val accuracy over {n} seeds; bars: standard deviation",
+            "validation accuracy")
+    return fig
+
+
+def val_acc_distribution(result: SweepResult, title: str = "") -> plt.Figure:
+    lengths = np.asarray(result.coords["length"])
+    val = result.final("val_acc")
+    series = list(_series(result))
+    fig, axes = plt.subplots(1, len(series), figsize=(4.2 * len(series), 3.8), squeeze=False, sharey=True)
+    rng = np.random.default_rng(0)
+    step = np.min(np.diff(np.sort(lengths))) if len(lengths) > 1 else 1.0
+    for ax, (label, idx) in zip(axes[0], series):
+        values = val[idx]  # (length, seed)
+        jitter = rng.uniform(-0.3, 0.3, values.shape) * step
+        ax.scatter((lengths[:, None] + jitter).ravel(), values.ravel(), s=6, alpha=0.5)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("sequence length")
+        ax.grid(alpha=0.3)
+        ax.set_ylim(-0.03, 1.03)
+    axes[0][0].set_ylabel("final val accuracy (one dot per seed)")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def draw_all(result: SweepResult, out: Path, threshold: float, title: str = "", fmt: str = "png") -> list[Path]:
+    """Draw every figure into ``out`` (created if needed); returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "success_frequency": success_frequency(result, threshold, title),
+        "mean_val_acc": mean_val_acc(result, title),
+        "val_acc_distribution": val_acc_distribution(result, title),
+    }
+    paths = []
+    for name, fig in figures.items():
+        path = out / f"{name}.{fmt}"
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        paths.append(path)
+    return paths

@@ -1,0 +1,150 @@
+"""The command line: end-to-end on a tiny sweep, the results directory contract, bad input."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import latchjax
+from latchjax import store
+from latchjax.commands import run
+from latchjax.results import wilson_interval
+from latchjax.settings import presets, resolve, to_sweep_config
+
+TINY = ["--cells", "srnn,gru", "--lengths", "3,7", "--seeds", "3", "--epochs", "2", "--samples", "120",
+        "--lr", "0.01,0.001", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    assert run(["sweep", "--preset", "question-fixed", *TINY, "--out", str(out)]) == 0
+    return out
+
+
+def rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_sweep_writes_the_results_directory(run_dir):
+    for name in ("config.json", "meta.json", "results.npz", "results.csv", "history.csv", "summary.csv"):
+        assert (run_dir / name).is_file(), name
+    for name in ("success_frequency", "mean_val_acc", "val_acc_distribution"):
+        assert (run_dir / "figures" / f"{name}.png").stat().st_size > 10_000
+    assert not (run_dir / "parts").exists()
+    results = rows(run_dir / "results.csv")
+    assert len(results) == 2 * 2 * 2 * 3  # cells x lengths x lrs x seeds
+    assert {"cell", "flavor", "units", "length", "seed", "lr", "val_acc", "val_loss", "train_acc", "train_loss",
+            "diverged", "success"} <= set(results[0])
+    assert len(rows(run_dir / "history.csv")) == len(results) * 2
+    summary = rows(run_dir / "summary.csv")
+    assert len(summary) == 2 * 2 * 2
+    assert {"n", "successes", "success_freq", "ci_low", "ci_high", "mean_val_acc", "std_val_acc"} <= set(summary[0])
+    # success is final val acc >= threshold
+    for r in results:
+        assert r["success"] == str(int(float(r["val_acc"]) >= 0.9 and r["diverged"] == "0"))
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["preset"] == "question-fixed" and config["split"] == "shuffled"  # from the preset
+    assert config["cells"] == ["srnn", "gru"] and config["lr"] == [0.01, 0.001]  # flags override it
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["backend"] == "cpu" and meta["versions"]["jax"] and meta["compile_s"] > 0
+    assert set(meta["timing"]) == {"srnn", "gru"} and meta["start"] <= meta["end"]
+
+
+def test_plot_redraws_from_files_alone(run_dir, monkeypatch, capsys):
+    import latchjax.train
+
+    monkeypatch.setattr(latchjax.train, "run_sweep", lambda *a, **k: pytest.fail("plot must not train"))
+    for f in (run_dir / "figures").iterdir():
+        f.unlink()
+    assert run(["plot", str(run_dir), "--format", "svg"]) == 0
+    assert sorted(p.name for p in (run_dir / "figures").iterdir()) == [
+        "mean_val_acc.svg", "success_frequency.svg", "val_acc_distribution.svg"]
+    assert run(["summary", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "success = final val acc >= 0.9" in out and "gru" in out and "95% CI" in out
+
+
+def test_load_round_trips(run_dir):
+    saved = latchjax.load(run_dir)
+    exact = store.load_result(run_dir / "results.npz")
+    r = saved.results.set_index(["cell", "length", "lr", "seed"]).sort_index()
+    for cell in ("srnn", "gru"):
+        for lr in (0.01, 0.001):
+            np.testing.assert_allclose(r.loc[(cell, 7, lr), "val_acc"].to_numpy(),
+                                       exact.sel("val_acc", cell=cell, length=7, lr=lr)[0, :, -1], atol=1e-6)
+    assert saved.results["success"].dtype == bool
+    assert len(saved.history) == 2 * len(saved.results)
+    assert saved.config["seeds"] == 3 and saved.meta["backend"] == "cpu"
+
+
+def test_wilson_interval_known_values():
+    low, high = wilson_interval(np.array([0, 5, 10, 27]), np.array([10, 10, 10, 30]))
+    np.testing.assert_allclose(low, [0.0, 0.2366, 0.7225, 0.7438], atol=1e-4)
+    np.testing.assert_allclose(high, [0.2775, 0.7634, 1.0, 0.9654], atol=1e-4)
+
+
+def test_every_preset_parses_and_validates():
+    found = presets()
+    assert {"question", "question-fixed", "answer-fix", "answer-bit-relay", "update-latch",
+            "update-bit-relay"} <= set(found)
+    for name, preset in found.items():
+        assert preset["description"] and preset["reproduces"], name
+        to_sweep_config(resolve(preset, {}))
+    q = to_sweep_config(resolve(found["question"], {}))
+    assert (q.split, q.flavor, q.seeds, q.epochs, q.batch_size, q.samples) == ("keras", "keras2", 30, 5, 16, 10_000)
+    assert q.cells == ("srnn", "lstm") and q.lengths[0] == 2 and q.lengths[-1] == 200 and len(q.lengths) == 25
+    assert to_sweep_config(resolve(found["update-bit-relay"], {})).units == 8
+
+
+@pytest.mark.parametrize("args,message", [
+    (["sweep", "--preset", "nope"], "unknown preset 'nope'"),
+    (["sweep", "--colour", "red"], "unrecognized arguments: --colour red"),
+    (["sweep", "--seeds", "0"], "seeds: must be an integer >= 1"),
+    (["sweep", "--seeds", "many"], "--seeds: expected int"),
+    (["sweep", "--lr", "0.1,abc"], "--lr: expected floats"),
+    (["sweep", "--cells", "srnn,transformer"], "cell: unknown cell 'transformer'"),
+    (["sweep", "--val-fraction", "1.5"], "val_fraction: must be in (0, 1)"),
+    (["sweep", "--threshold", "2"], "threshold: must be in (0, 1]"),
+    (["sweep", "--batch-size", "99999"], "batch_size: 99999 is larger than the training set"),
+    (["sweep", "--task", "bit_relay", "--lengths", "1,5"], "bit_relay needs lengths >= 2"),
+    (["plot", "/nonexistent/run"], "not a latchjax results directory"),
+])
+def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    assert run([*args, "--out", str(out)] if args[0] == "sweep" else args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("latchjax: error:") and message in err
+    assert not out.exists()
+
+
+def test_bad_config_files(tmp_path, capsys):
+    cases = {
+        "malformed.toml": ("seeds = [1, 2", "malformed TOML"),
+        "wrongtype.toml": ('seeds = "thirty"', "seeds must be int, got 'thirty'"),
+        "unknown.toml": ("colour = 'red'", "unknown setting(s) colour"),
+    }
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+        assert run(["sweep", "--config", str(tmp_path / name), "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_existing_output_needs_force(run_dir, capsys):
+    assert run(["sweep", *TINY, "--out", str(run_dir)]) == 2
+    assert "exists and is not empty; pass --force" in capsys.readouterr().err
+    assert (run_dir / "results.csv").is_file()  # untouched
+
+
+def test_console_script_errors_without_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "latchjax.cli", "sweep", "--preset", "nope"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
+    assert not (tmp_path / "runs").exists()
