@@ -108,7 +108,8 @@ def preset_dir() -> Path:
     """``experiments/`` of a source checkout (editable install), else the copy shipped in the wheel."""
     package = Path(__file__).resolve().parent
     checkout = package.parent / "experiments"
-    return checkout if checkout.is_dir() else package / "presets"
+    in_checkout = checkout.is_dir() and (package.parent / "pyproject.toml").is_file()
+    return checkout if in_checkout else package / "presets"
 
 
 def presets() -> dict[str, dict[str, Any]]:
