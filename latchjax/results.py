@@ -6,7 +6,6 @@ Every metric array has the axes ``DIMS = (cell, length, lr, forget_bias, seed, e
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +95,3 @@ class SweepResult:
         if where:
             raise ValueError(f"sel: unknown dimension(s) {', '.join(where)}; allowed: {', '.join(self.dims)}")
         return arr[tuple(index)]
-
-    def n_models(self) -> int:
-        return int(math.prod(self.diverged.shape))
