@@ -131,11 +131,12 @@ def _clock(seconds: float) -> str:
 
 
 def _total_work(cfg) -> float:
+    from latchjax.cells import make_cell
     from latchjax.train import bucket_lengths
 
     total = 0.0
     for cell in cfg.cells:
-        n_fb = len(cfg.forget_biases) if cell == "lstm" else 1
+        n_fb = len(cfg.forget_biases) if make_cell(cell, cfg.units, cfg.flavor).has_forget_bias else 1
         for group in bucket_lengths(cfg.lengths, cfg.length_buckets):
             total += len(group) * len(cfg.lrs) * n_fb * cfg.seeds * max(group)
     return total

@@ -113,15 +113,15 @@ def preset_dir() -> Path:
 
 
 def presets() -> dict[str, dict[str, Any]]:
-    """Every bundled preset (``experiments/*.toml``), by name."""
-    return {
-        path.stem: read_toml(path, origin=f"preset {path.stem}") for path in sorted(preset_dir().glob("*.toml"))
-    }
+    """Every bundled preset (``experiments/**/*.toml``), by name (``question``, ``findings/srnn-init``)."""
+    root = preset_dir()
+    names = sorted(str(path.relative_to(root).with_suffix("")) for path in root.rglob("*.toml"))
+    return {name: read_toml(root / f"{name}.toml", origin=f"preset {name}") for name in names}
 
 
 def load_preset(name: str) -> dict[str, Any]:
     entry = preset_dir() / f"{name}.toml"
-    if not entry.is_file():
+    if ".." in name.split("/") or not entry.is_file():
         raise SettingsError(f"--preset: unknown preset {name!r}; allowed: {', '.join(presets())}")
     return read_toml(entry, origin=f"preset {name}")
 

@@ -81,8 +81,10 @@ def write_tables(result: SweepResult, settings: dict, out: Path, threshold: floa
     final = {name: result.final(name) for name in ("val_acc", "val_loss", "train_acc", "train_loss")}
     model_rows, history_rows = [], []
     grid = itertools.product(*(range(len(c[d])) for d in DIMS[:-1]))
+    cells = [_cell_of(name, settings) for name in c["cell"]]
     for idx in grid:
-        key = [c["cell"][idx[0]], settings["flavor"], settings["units"], c["length"][idx[1]], c["lr"][idx[2]],
+        cell = cells[idx[0]]
+        key = [c["cell"][idx[0]], cell.flavor, cell.units, c["length"][idx[1]], c["lr"][idx[2]],
                c["forget_bias"][idx[3]], c["seed"][idx[4]]]
         values = [final[n][idx] for n in final] + [result.diverged[idx], success[idx]]
         model_rows.append([_fmt(v) for v in key + values])
@@ -92,6 +94,16 @@ def write_tables(result: SweepResult, settings: dict, out: Path, threshold: floa
     atomic_write(out / "history.csv", _csv(MODEL_COLUMNS + ("epoch", *final), history_rows))
     atomic_write(out / "summary.csv", _csv(("cell", "length", "lr", "forget_bias") + SUMMARY_COLUMNS,
                                            summary_rows(result, threshold)))
+
+
+def _cell_of(name: str, settings: dict):
+    """The cell a result's name stands for (a spec such as ``lstm:units=10`` sets its own units)."""
+    from latchjax.cells import make_cell
+
+    try:
+        return make_cell(name, settings["units"], settings["flavor"])
+    except ValueError:  # a cell object's name (e.g. flax.GRUCell) is not a spec
+        return type("Named", (), {"flavor": settings["flavor"], "units": settings["units"]})
 
 
 def summary_rows(result: SweepResult, threshold: float) -> list[list]:

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from latchjax.cells import Cell, KerasCell, make_cell
+from latchjax.cells import Cell, make_cell
 from latchjax.data import SPLITS, Dataset, make_dataset
 from latchjax.optim import keras_adam
 from latchjax.results import SweepResult
@@ -94,8 +94,8 @@ class SweepConfig:
                 value = (value,)
             object.__setattr__(self, name, tuple(value))
         need(len(self.cells) > 0, "cells: give at least one cell")
-        for cell in self.cells:
-            make_cell(cell, self.units, self.flavor)
+        names = [make_cell(cell, self.units, self.flavor).name for cell in self.cells]
+        need(len(set(names)) == len(names), f"cells: duplicate cells in {names}")
         make_task(self.task, **self.task_kwargs)
         need(len(self.lengths) > 0, "lengths: give at least one length")
         need(
@@ -132,12 +132,6 @@ class SweepConfig:
 
     def replace(self, **changes) -> SweepConfig:
         return dataclasses.replace(self, **changes)
-
-
-def _has_forget_gate(cell: Cell) -> bool:
-    if isinstance(cell, KerasCell):
-        return cell.kind == "lstm"
-    return False  # Flax cells use their own initialisers
 
 
 def _init_head(key: jax.Array, units: int, head: str) -> dict:
@@ -310,7 +304,7 @@ def train_cell(cfg: SweepConfig, cell: Cell | str, datasets: dict[tuple[int, ...
     """
     cell = make_cell(cell, cfg.units, cfg.flavor)
     task = make_task(cfg.task, **cfg.task_kwargs)
-    fbs = cfg.forget_biases if _has_forget_gate(cell) else cfg.forget_biases[:1]
+    fbs = cfg.forget_biases if cell.has_forget_bias else cfg.forget_biases[:1]
     grid = np.meshgrid(np.arange(len(cfg.lrs)), np.arange(len(fbs)), np.arange(cfg.seeds), indexing="ij")
     lr_idx, fb_idx, seed_idx = (g.ravel() for g in grid)
     base = jax.random.key(cfg.seed)

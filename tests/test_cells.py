@@ -124,3 +124,43 @@ def test_unknown_cell_and_flavor_are_rejected():
         KerasCell("lstm", flavor="keras1")
     with pytest.raises(ValueError, match="units"):
         KerasCell("lstm", units=0)
+
+
+def test_cell_specs_for_experiments():
+    from latchjax.cells import parse_cell
+
+    srnn = parse_cell("srnn:rec=1.5")
+    assert srnn.name == "srnn:rec=1.5" and not srnn.has_forget_bias
+    assert float(srnn.init(jax.random.key(0), 1)["recurrent_kernel"][0, 0]) == 1.5
+    wide = parse_cell("lstm:units=3:rec=0.5", units=1)
+    np.testing.assert_array_equal(wide.init(jax.random.key(0), 1)["recurrent_kernel"], 0.5 * np.tile(np.eye(3), 4))
+    chrono = parse_cell("lstm:chrono=200:units=50")
+    assert not chrono.has_forget_bias and parse_cell("lstm").has_forget_bias
+    bias = np.asarray(chrono.init(jax.random.key(1), 1, forget_bias=9.0)["bias"])
+    b_i, b_f = bias[:50], bias[50:100]
+    assert (b_f >= 0).all() and (b_f <= np.log(199) + 1e-6).all() and b_f.std() > 0.3  # log U[1, 199]
+    np.testing.assert_allclose(b_i, -b_f)
+    hard, soft = parse_cell("lstm"), parse_cell("lstm:gate=sigmoid")
+    assert float(hard.gate(jnp.float32(3.0))) == 1.0 and float(soft.gate(jnp.float32(3.0))) < 1.0
+    assert parse_cell("gru:flavor=keras3").flavor == "keras3"
+    for bad, message in [("lstm:foo=1", "bad option 'foo=1'"), ("srnn:rec=big", "rec must be a number"),
+                         ("srnn:chrono=100", "chrono: needs an lstm"), ("lstm:gate=relu", "unknown gate")]:
+        with pytest.raises(ValueError, match=message):
+            parse_cell(bad)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_trajectories_match_the_cell(kind):
+    from latchjax.diagnostics import trajectories
+
+    cell = KerasCell(kind, 2)
+    params = cell.init(jax.random.key(0), 1)
+    x = jax.random.normal(jax.random.key(1), (3, 7, 1))
+    out = trajectories(cell, params, x)
+    assert out["h"].shape == (7, 3, 2)
+    np.testing.assert_allclose(out["h"][-1], run_cell(cell, params, x), rtol=1e-6)
+    if kind == "gru":  # h_t = z h_{t-1} + (1 - z) candidate
+        z, cand, h = out["update"], out["candidate"], out["h"]
+        np.testing.assert_allclose(h[1:], z[1:] * h[:-1] + (1 - z[1:]) * cand[1:], rtol=1e-5, atol=1e-6)
+    else:
+        assert ((out["forget"] >= 0) & (out["forget"] <= 1)).all()

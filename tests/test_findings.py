@@ -1,0 +1,35 @@
+"""The findings presets (docs/FINDINGS.md) parse, and a tiny version of each runs end to end."""
+
+import csv
+import json
+
+import pytest
+
+from latchjax.commands import run
+from latchjax.settings import presets, resolve, to_sweep_config
+
+FINDINGS = sorted(name for name in presets() if name.startswith("findings/"))
+
+
+def test_findings_presets_exist():
+    assert {"findings/srnn-init", "findings/lstm-forget", "findings/gates", "findings/budget",
+            "findings/capacity-latch", "findings/capacity-bit-relay", "findings/head-sigmoid"} <= set(FINDINGS)
+
+
+@pytest.mark.parametrize("name", FINDINGS)
+def test_findings_preset_runs_tiny(name, tmp_path):
+    preset = presets()[name]
+    full = to_sweep_config(resolve(preset, {}))
+    assert full.seeds >= 30  # enough seeds for the intervals to separate claims
+    out = tmp_path / "run"
+    assert run(["sweep", "--preset", name, "--lengths", "4", "--seeds", "2", "--epochs", "1", "--samples", "48",
+                "--quiet", "--out", str(out)]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["cells"] == preset["cells"]
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    n_values = len(preset.get("lr", [1])) * len(preset.get("forget_bias", [1]))
+    assert len(rows) == len(preset["cells"]) * 2 * n_values
+    assert {r["cell"] for r in rows} == set(preset["cells"])
+    for r in rows:  # a spec's own units land in the table
+        assert r["units"] == ("10" if ":units=10" in r["cell"] else str(preset["units"]))
