@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import pytest
 
@@ -21,6 +22,7 @@ def test_findings_preset_runs_tiny(name, tmp_path):
     preset = presets()[name]
     full = to_sweep_config(resolve(preset, {}))
     assert full.seeds >= 30  # enough seeds for the intervals to separate claims
+    assert preset["reproduces"].startswith("docs/FINDINGS.md")
     out = tmp_path / "run"
     assert run(["sweep", "--preset", name, "--lengths", "4", "--seeds", "2", "--epochs", "1", "--samples", "48",
                 "--quiet", "--out", str(out)]) == 0
@@ -32,4 +34,5 @@ def test_findings_preset_runs_tiny(name, tmp_path):
     assert len(rows) == len(preset["cells"]) * 2 * n_values
     assert {r["cell"] for r in rows} == set(preset["cells"])
     for r in rows:  # a spec's own units land in the table
-        assert r["units"] == ("10" if ":units=10" in r["cell"] else str(preset["units"]))
+        spec_units = re.search(r":units=(\d+)", r["cell"])
+        assert r["units"] == (spec_units.group(1) if spec_units else str(preset["units"]))
