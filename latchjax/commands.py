@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import platform
 import shutil
@@ -63,6 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print the success-frequency table of a results directory")
     summary.add_argument("dir", type=Path)
     summary.set_defaults(func=cmd_summary)
+
+    land = sub.add_parser("landscape", help="loss surface over two parameters (Pascanu 2013 Fig. 6, or the latch task)",
+                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    land.add_argument("--preset", choices=("pascanu", "latch"), required=True,
+                      help="pascanu: x_t = w sigmoid(x_{t-1}) + b, E = (sigmoid(x_T) - 0.7)^2; latch: a 1-unit cell")
+    land.add_argument("--out", type=Path, required=True, help="output directory")
+    land.add_argument("--force", action="store_true", help="overwrite an existing output directory")
+    land.add_argument("--cell", choices=("srnn", "lstm"), default="srnn", help="latch: the cell")
+    land.add_argument("--params", help="latch: two parameters, e.g. w_rec,w_in (srnn) or b_f,w_in_c (lstm)")
+    land.add_argument("--x-range", help="LO:HI of the first parameter (pascanu: w, default 0:10)")
+    land.add_argument("--y-range", help="LO:HI of the second parameter (pascanu: b, default -10:2)")
+    land.add_argument("--grid", type=int, default=0, help="points per axis (default 201 pascanu, 81 latch)")
+    land.add_argument("--steps", type=int, default=50, help="pascanu: the T of x_T")
+    land.add_argument("--lengths", default="5,20,50,100,200", help="latch: sequence lengths")
+    land.add_argument("--format", choices=FORMATS, default="png")
+    land.set_defaults(func=cmd_landscape)
 
     listing = sub.add_parser("presets", help="list the presets")
     listing.set_defaults(func=cmd_presets)
@@ -258,4 +275,80 @@ def cmd_presets(args: argparse.Namespace) -> int:
     width = max(map(len, found))
     for name, preset in found.items():
         print(f"{name.ljust(width)}  {preset.get('description', '')}")
+    return 0
+
+
+# --- landscape ---------------------------------------------------------------------------------
+
+LATCH_DEFAULTS = {"srnn": (("w_rec", "w_in"), "-3:3", "-3:3"), "lstm": (("b_f", "w_in_c"), "-3:6", "-3:3")}
+
+
+def _range(text: str, flag: str) -> tuple[float, float]:
+    lo, sep, hi = text.partition(":")
+    try:
+        low, high = float(lo), float(hi)
+    except ValueError:
+        raise SettingsError(f"{flag}: expected LO:HI with two numbers, got {text!r}") from None
+    if not sep or not low < high:
+        raise SettingsError(f"{flag}: expected LO:HI with LO < HI, got {text!r}")
+    return low, high
+
+
+def cmd_landscape(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from latchjax import landscape, store
+
+    grid = args.grid or (201 if args.preset == "pascanu" else 81)
+    if grid < 3:
+        raise SettingsError(f"--grid: need at least 3 points per axis, got {grid}")
+    if args.preset == "pascanu":
+        names, x_text, y_text = ("w", "b"), args.x_range or "0:10", args.y_range or "-10:2"
+        if args.steps < 1:
+            raise SettingsError(f"--steps: must be >= 1, got {args.steps}")
+    else:
+        names, x_default, y_default = LATCH_DEFAULTS[args.cell]
+        if args.params:
+            names = tuple(p.strip() for p in args.params.split(","))
+            if len(names) != 2:
+                raise SettingsError(f"--params: give exactly two parameters, got {args.params!r}")
+            allowed = [n for n, spec in landscape.LATCH_PARAMETERS.items() if args.cell in spec[2]]
+            bad = [n for n in names if n not in allowed]
+            if bad or names[0] == names[1]:
+                raise SettingsError(f"--params: unknown or repeated parameter in {args.params!r} for "
+                                    f"{args.cell}; allowed: {', '.join(allowed)}")
+        x_text, y_text = args.x_range or x_default, args.y_range or y_default
+        try:
+            lengths = tuple(int(n) for n in args.lengths.split(","))
+        except ValueError:
+            raise SettingsError(f"--lengths: expected integers, got {args.lengths!r}") from None
+        if min(lengths) < 1:
+            raise SettingsError(f"--lengths: every length must be >= 1, got {args.lengths!r}")
+    x = np.linspace(*_range(x_text, "--x-range"), grid)
+    y = np.linspace(*_range(y_text, "--y-range"), grid)
+    if args.out.exists() and any(args.out.iterdir()) and not args.force:
+        raise SettingsError(f"--out: {args.out} exists and is not empty; pass --force to overwrite it")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    from latchjax.plots import draw_landscape
+
+    t0 = time.perf_counter()
+    if args.preset == "pascanu":
+        loss = landscape.pascanu_surface(x, y, steps=args.steps)
+        arrays = {"w": x, "b": y, "loss": loss}
+        lengths_done = (args.steps,)
+    else:
+        surface = landscape.latch_surface(args.cell, names, x, y, lengths)
+        arrays = {"w": x, "b": y, "loss": surface.loss, "grad_norm": surface.grad_norm,
+                  "length": surface.lengths, "names": np.asarray(names)}
+        lengths_done = lengths
+    seconds = time.perf_counter() - t0
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    store.atomic_write(args.out / "surface.npz", buf.getvalue())
+    paths = draw_landscape(arrays, args.preset, names, args.out, args.format)
+    points = grid * grid * len(lengths_done)
+    print(f"{points} points in {seconds:.2f} s ({points / seconds:.3g} points/s, compile included)")
+    for path in [args.out / "surface.npz", *paths]:
+        print(path)
     return 0

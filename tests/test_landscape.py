@@ -1,0 +1,81 @@
+"""Loss landscapes: Pascanu's surface against a direct NumPy evaluation, cliffs, the latch surface, the CLI."""
+
+import math
+
+import jax
+import numpy as np
+import pytest
+
+from latchjax.cells import KerasCell
+from latchjax.commands import run
+from latchjax.landscape import base_params, has_cliff, latch_surface, pascanu_surface
+from latchjax.tasks import latch
+from latchjax.train import _head_loss, run_cell
+
+W = np.linspace(0, 10, 201)
+B = np.linspace(-10, 2, 201)
+
+
+def pascanu_numpy(w, b, steps=50):
+    sigmoid = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
+    x = 0.5
+    for _ in range(steps):
+        x = w * sigmoid(x) + b
+    return (sigmoid(x) - 0.7) ** 2
+
+
+def test_pascanu_surface_matches_direct_evaluation():
+    w, b = np.array([0.0, 1.0, 4.5, 9.0]), np.array([-6.0, -1.0, 0.5])
+    surface = pascanu_surface(w, b, steps=50)
+    for i, wi in enumerate(w):
+        for j, bj in enumerate(b):
+            assert surface[i, j] == pytest.approx(pascanu_numpy(wi, bj), abs=1e-5)
+
+
+def test_pascanu_surface_has_a_cliff_at_50_steps_and_none_at_2():
+    assert has_cliff(pascanu_surface(W, B, steps=50))
+    assert not has_cliff(pascanu_surface(W, B, steps=2))
+
+
+def test_latch_surface_point_equals_direct_loss():
+    x, y = np.array([-1.0, 0.5, 1.5]), np.array([-2.0, 1.0])
+    s = latch_surface("srnn", ("w_rec", "w_in"), x, y, (4, 9), samples=32)
+    assert s.loss.shape == s.grad_norm.shape == (2, 3, 2)
+    cell, params = KerasCell("srnn"), base_params("srnn")
+    params["cell"]["recurrent_kernel"] = params["cell"]["recurrent_kernel"] * 0 + 1.5
+    params["cell"]["kernel"] = params["cell"]["kernel"] * 0 + 1.0
+    xs, ys = latch(jax.random.fold_in(jax.random.key(0), 9), 32, 9)
+    logits = run_cell(cell, params["cell"], xs) @ params["head"]["kernel"] + params["head"]["bias"]
+    assert s.loss[1, 2, 1] == pytest.approx(float(_head_loss("softmax", logits, ys)[0].mean()), rel=1e-5)
+    with pytest.raises(ValueError, match="unknown parameter 'b_f' for srnn"):
+        latch_surface("srnn", ("w_rec", "b_f"), x, y, (4,))
+
+
+def test_landscape_cli_writes_surfaces(tmp_path):
+    out = tmp_path / "p"
+    assert run(["landscape", "--preset", "pascanu", "--grid", "21", "--out", str(out)]) == 0
+    with np.load(out / "surface.npz") as data:
+        assert data["loss"].shape == (21, 21) and data["w"][0] == 0 and data["b"][-1] == 2
+    assert (out / "surface.png").is_file() and (out / "heatmap.png").is_file()
+    out = tmp_path / "l"
+    assert run(["landscape", "--preset", "latch", "--cell", "lstm", "--grid", "5", "--lengths", "3,6",
+                "--out", str(out)]) == 0
+    with np.load(out / "surface.npz") as data:
+        assert data["loss"].shape == data["grad_norm"].shape == (2, 5, 5)
+        assert list(data["length"]) == [3, 6] and list(data["names"]) == ["b_f", "w_in_c"]
+    assert (out / "landscape.png").is_file()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--preset", "pascanu", "--x-range", "3:1"], "--x-range: expected LO:HI with LO < HI"),
+    (["--preset", "pascanu", "--y-range", "a:b"], "--y-range: expected LO:HI with two numbers"),
+    (["--preset", "latch", "--params", "w_rec,b_f"], "--params: unknown or repeated parameter"),
+    (["--preset", "latch", "--lengths", "5,x"], "--lengths: expected integers"),
+    (["--preset", "mountain"], "invalid choice: 'mountain'"),
+])
+def test_landscape_bad_input(tmp_path, capsys, args, message):
+    out = tmp_path / "o"
+    assert run(["landscape", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not out.exists()
