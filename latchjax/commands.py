@@ -81,6 +81,25 @@ def build_parser() -> argparse.ArgumentParser:
     land.add_argument("--format", choices=FORMATS, default="png")
     land.set_defaults(func=cmd_landscape)
 
+    bengio = sub.add_parser("bengio", help="Bengio et al. 1994's minimal latch: convergence frequency vs length "
+                            "(Fig. 2b) and vs initial weight and noise (Fig. 2a)",
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    bengio.add_argument("--out", type=Path, required=True, help="output directory")
+    bengio.add_argument("--force", action="store_true", help="overwrite an existing output directory")
+    bengio.add_argument("--lengths", default="5,10,15,20,30,40,50,60,70,80,90,100", help="sequence lengths T")
+    bengio.add_argument("--seeds", type=int, default=100, help="trained latches per point")
+    bengio.add_argument("--L", type=int, default=3, help="trainable initial inputs per class")
+    bengio.add_argument("--noise", type=float, default=0.2, help="std of the noise inputs after the first L")
+    bengio.add_argument("--w0", type=float, default=1.25, help="initial recurrent weight")
+    bengio.add_argument("--epochs", type=int, default=200, help="full-batch gradient steps")
+    bengio.add_argument("--lr", type=float, default=0.1, help="gradient descent step size")
+    bengio.add_argument("--per-class", type=int, default=50, help="training sequences per class")
+    bengio.add_argument("--grid-length", type=int, default=20, help="T of the (w0, noise) grid (Fig. 2a)")
+    bengio.add_argument("--w0-grid", default="0.5,0.75,1,1.25,1.5,2,3", help="initial weights of the grid")
+    bengio.add_argument("--noise-grid", default="0,0.1,0.2,0.5,1", help="noise levels of the grid")
+    bengio.add_argument("--format", choices=FORMATS, default="png")
+    bengio.set_defaults(func=cmd_bengio)
+
     listing = sub.add_parser("presets", help="list the presets")
     listing.set_defaults(func=cmd_presets)
     return parser
@@ -350,5 +369,64 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     points = grid * grid * len(lengths_done)
     print(f"{points} points in {seconds:.2f} s ({points / seconds:.3g} points/s, compile included)")
     for path in [args.out / "surface.npz", *paths]:
+        print(path)
+    return 0
+
+
+# --- bengio ------------------------------------------------------------------------------------
+
+def _numbers(text: str, flag: str, kind: type = float) -> tuple:
+    try:
+        values = tuple(kind(v) for v in text.split(","))
+    except ValueError:
+        raise SettingsError(f"{flag}: expected comma-separated {kind.__name__}s, got {text!r}") from None
+    return values
+
+
+def cmd_bengio(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from latchjax import store
+    from latchjax.bengio import BengioConfig, convergence
+    from latchjax.plots import draw_bengio
+    from latchjax.results import wilson_interval
+
+    lengths = _numbers(args.lengths, "--lengths", int)
+    w0s, noises = _numbers(args.w0_grid, "--w0-grid"), _numbers(args.noise_grid, "--noise-grid")
+    if args.grid_length < args.L:
+        raise SettingsError(f"--grid-length: must be >= L ({args.L}), got {args.grid_length}")
+    if min(noises) < 0:
+        raise SettingsError(f"--noise-grid: noise levels must be >= 0, got {args.noise_grid!r}")
+    try:
+        cfg = BengioConfig(lengths=lengths, seeds=args.seeds, L=args.L, noise=args.noise, w0=args.w0,
+                           per_class=args.per_class, epochs=args.epochs, lr=args.lr)
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
+    if args.out.exists() and any(args.out.iterdir()) and not args.force:
+        raise SettingsError(f"--out: {args.out} exists and is not empty; pass --force to overwrite it")
+    args.out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    by_length = convergence(cfg)["converged"][:, 0, 0]  # (length, seed)
+    grid = convergence(cfg, lengths=(args.grid_length,), w0s=w0s, noises=noises)["converged"][0]  # (w0, noise, seed)
+    seconds = time.perf_counter() - t0
+    rows = []
+    for length, ok in zip(lengths, by_length):
+        low, high = wilson_interval(ok.sum(), ok.size)
+        rows.append([length, ok.size, int(ok.sum()), f"{ok.mean():.4g}", f"{float(low):.4g}", f"{float(high):.4g}"])
+    store.atomic_write(args.out / "convergence.csv", store._csv(("length", "n", "converged", "freq", "ci_low",
+                                                                 "ci_high"), rows))
+    grid_rows = [[w0, noise, args.grid_length, grid.shape[-1], int(grid[i, j].sum()), f"{grid[i, j].mean():.4g}"]
+                 for i, w0 in enumerate(w0s) for j, noise in enumerate(noises)]
+    store.atomic_write(args.out / "grid.csv", store._csv(("w0", "noise", "length", "n", "converged", "freq"),
+                                                         grid_rows))
+    settings = {k: getattr(cfg, k) for k in cfg.__dataclass_fields__} | {
+        "grid_length": args.grid_length, "w0_grid": list(w0s), "noise_grid": list(noises), "seconds": round(seconds, 2)}
+    store.atomic_write(args.out / "config.json", json.dumps(settings, indent=2, default=list) + "\n")
+    paths = draw_bengio(np.asarray(lengths), by_length, np.asarray(w0s), np.asarray(noises), grid, settings,
+                        args.out, args.format)
+    print(f"{by_length.size + grid.size} latches trained in {seconds:.1f} s")
+    for length, row in zip(lengths, rows):
+        print(f"T={length:4d}: converged {row[2]}/{row[1]} ({row[3]})")
+    for path in [args.out / "convergence.csv", args.out / "grid.csv", *paths]:
         print(path)
     return 0

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from latchjax.cells import make_cell  # noqa: E402
-from latchjax.results import SweepResult  # noqa: E402
+from latchjax.results import SweepResult, wilson_interval  # noqa: E402
 
 FIGURES = ("success_frequency", "mean_val_acc", "val_acc_distribution")
 
@@ -165,5 +165,34 @@ def draw_landscape(arrays: dict, preset: str, names: tuple[str, str], out: Path,
                  fontsize=10)
     paths.append(out / f"landscape.{fmt}")
     fig.savefig(paths[-1], dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def draw_bengio(lengths, by_length, w0s, noises, grid, settings: dict, out: Path, fmt: str = "png") -> list[Path]:
+    """Bengio et al. 1994 Fig. 2: convergence frequency vs T (b) and vs initial weight and noise (a)."""
+    k, n = by_length.sum(axis=-1), by_length.shape[-1]
+    low, high = wilson_interval(k, np.full_like(k, n))
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot(lengths, k / n, "o-")
+    ax.fill_between(lengths, low, high, alpha=0.25)
+    ax.set(xlabel="sequence length T", ylabel="frequency of training convergence", ylim=(-0.03, 1.03))
+    ax.set_title(f"Bengio et al. 1994, Fig. 2(b): one tanh unit, L = {settings['L']}, noise std "
+                 f"{settings['noise']:g}, w0 = {settings['w0']:g}\n{n} runs per point; band: Wilson 95% CI",
+                 fontsize=9)
+    ax.grid(alpha=0.3)
+    paths = [out / f"convergence_vs_length.{fmt}"]
+    fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for j, noise in enumerate(noises):
+        ax.plot(w0s, grid[:, j].mean(axis=-1), "o-", label=f"noise std {noise:g}")
+    ax.set(xlabel="initial recurrent weight w0", ylabel="frequency of training convergence", ylim=(-0.03, 1.03))
+    ax.set_title(f"Bengio et al. 1994, Fig. 2(a): T = {settings['grid_length']}, {grid.shape[-1]} runs per point",
+                 fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    paths.append(out / f"convergence_vs_w0_noise.{fmt}")
+    fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
     plt.close(fig)
     return paths
