@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     bengio.add_argument("--noise", type=float, default=0.2, help="std of the noise inputs after the first L")
     bengio.add_argument("--w0", type=float, default=1.25, help="initial recurrent weight")
     bengio.add_argument("--epochs", type=int, default=200, help="full-batch gradient steps")
-    bengio.add_argument("--lr", type=float, default=0.1, help="gradient descent step size")
+    bengio.add_argument("--lr", type=float, default=0.01, help="gradient descent step size (on the summed cost)")
     bengio.add_argument("--per-class", type=int, default=50, help="training sequences per class")
     bengio.add_argument("--grid-length", type=int, default=20, help="T of the (w0, noise) grid (Fig. 2a)")
     bengio.add_argument("--w0-grid", default="0.5,0.75,1,1.25,1.5,2,3", help="initial weights of the grid")
