@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     bengio.add_argument("--format", choices=FORMATS, default="png")
     bengio.set_defaults(func=cmd_bengio)
 
+    diag = sub.add_parser("diagnose", help="look inside the trained models of a saved run: gradient norms over "
+                          "time, state trajectories, SimpleRNN fixed points", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    diag.add_argument("dir", type=Path, help="a results directory written by `latchjax sweep`")
+    diag.add_argument("--length", type=int, default=0, help="which trained length (default: the longest <= 50)")
+    diag.add_argument("--samples", type=int, default=64, help="fresh test sequences per model")
+    diag.add_argument("--format", choices=FORMATS, default="png")
+    diag.set_defaults(func=cmd_diagnose)
+
     listing = sub.add_parser("presets", help="list the presets")
     listing.set_defaults(func=cmd_presets)
     return parser
@@ -233,6 +241,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     meta["compile_s"] = round(sum(t["compile_s"] for t in result.timing.values()), 2)
     meta["run_s"] = round(sum(t["run_s"] for t in result.timing.values()), 2)
     store.save_result(result, out / "results.npz")
+    store.save_params(result, out / "params.npz")
     store.write_tables(result, settings, out, settings["threshold"])
     store.atomic_write(out / "meta.json", json.dumps(meta, indent=2) + "\n")
     shutil.rmtree(parts)
@@ -428,5 +437,64 @@ def cmd_bengio(args: argparse.Namespace) -> int:
     for length, row in zip(lengths, rows):
         print(f"T={length:4d}: converged {row[2]}/{row[1]} ({row[3]})")
     for path in [args.out / "convergence.csv", args.out / "grid.csv", *paths]:
+        print(path)
+    return 0
+
+
+# --- diagnose ----------------------------------------------------------------------------------
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    import jax
+    import numpy as np
+
+    from latchjax import store
+    from latchjax.cells import KerasCell, make_cell
+    from latchjax.diagnostics import hidden_grad_norms, trajectories
+    from latchjax.plots import draw_diagnostics
+    from latchjax.settings import to_sweep_config
+    from latchjax.tasks import make_task
+
+    result, config = _read_run(args.dir)
+    if not (args.dir / "params.npz").is_file():
+        raise SettingsError(f"{args.dir}: no params.npz (made by an older latchjax); re-run the sweep")
+    lengths = result.coords["length"]
+    length = args.length or max([n for n in lengths if n <= 50] or [min(lengths)])
+    if length not in lengths:
+        raise SettingsError(f"--length: {length} was not trained in {args.dir}; trained: {lengths}")
+    if args.samples < 2:
+        raise SettingsError(f"--samples: need at least 2, got {args.samples}")
+    cfg = to_sweep_config(config)
+    params = store.load_params(args.dir / "params.npz")
+    task = make_task(cfg.task, **cfg.task_kwargs)
+    x, y = task(jax.random.key(12345), args.samples, length)
+    success = result.success(config["threshold"])
+    out = args.dir / "diagnostics"
+    out.mkdir(exist_ok=True)
+    report: dict = {}
+    for c, name in enumerate(result.coords["cell"]):
+        cell = make_cell(name, cfg.units, cfg.flavor)
+        if not isinstance(cell, KerasCell) or name not in params:
+            continue
+        seeds = len(result.coords["seed"])
+        tree = params[name][length]
+        models = [jax.tree.map(lambda a, i=i: a[i], tree) for i in range(seeds)]  # first lr and forget bias
+        ok = success[c, lengths.index(length), 0, 0]
+        norms = np.stack([np.asarray(hidden_grad_norms(cell, m, x, y, cfg.head)) for m in models])
+        traj = {i: {k: np.asarray(v) for k, v in trajectories(cell, models[i]["cell"], x).items()}
+                for i in range(min(4, seeds))}
+        w_b = None
+        if cell.kind == "srnn" and cell.units == 1:
+            w_b = np.array([[float(m["cell"]["recurrent_kernel"].ravel()[0]), float(m["cell"]["bias"].ravel()[0])]
+                            for m in models])
+        report[name] = {"norms": norms, "success": ok, "trajectories": traj, "w_b": w_b}
+    if not report:
+        raise SettingsError(f"{args.dir}: no Keras cells with saved parameters to diagnose")
+    paths = draw_diagnostics(report, np.asarray(y), length, out, args.format)
+    np.savez_compressed(out / "gradient_norms.npz", **{k: v["norms"] for k, v in report.items()})
+    for name, r in report.items():
+        ratio = np.median(r["norms"][:, 0] / np.maximum(r["norms"][:, -1], 1e-30))
+        print(f"{name}: T={length}, median ||dL/dh_0|| / ||dL/dh_T|| = {ratio:.3g} "
+              f"({int(r['success'].sum())}/{len(r['success'])} models succeeded)")
+    for path in [out / "gradient_norms.npz", *paths]:
         print(path)
     return 0

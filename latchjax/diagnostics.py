@@ -23,3 +23,51 @@ def trajectories(cell: KerasCell, params: Any, x: jax.Array) -> dict[str, jax.Ar
 
     _, out = jax.lax.scan(time_step, cell.initial_carry(x.shape[0], x.shape[2]), jnp.swapaxes(x, 0, 1))
     return out
+
+
+def hidden_grad_norms(cell: KerasCell, params: Any, x: jax.Array, y: jax.Array, head: str = "softmax") -> jax.Array:
+    """‖∂loss/∂h_t‖ for every step t: shape (T,). ``params`` = {"cell": ..., "head": ...}; the loss is the
+    mean cross-entropy of the batch. Computed by adding a zero perturbation to h_t at every step and
+    differentiating with respect to it (vanishing gradients made visible)."""
+    from latchjax.train import _head_loss
+
+    steps = x.shape[1]
+
+    def loss(deltas):
+        def time_step(state, inputs):
+            x_t, delta = inputs
+            carry, h = cell.step(params["cell"], state, x_t)
+            h = h + delta
+            carry = (h, carry[1]) if isinstance(carry, tuple) else h
+            return carry, h
+
+        carry0 = cell.initial_carry(x.shape[0], x.shape[2])
+        _, hs = jax.lax.scan(time_step, carry0, (jnp.swapaxes(x, 0, 1), deltas))
+        logits = hs[-1] @ params["head"]["kernel"] + params["head"]["bias"]
+        return _head_loss(head, logits, y)[0].mean()
+
+    grads = jax.grad(loss)(jnp.zeros((steps, x.shape[0], cell.units), jnp.float32))
+    return jnp.sqrt(jnp.sum(grads**2, axis=(1, 2)))
+
+
+def fixed_points(w: float, b: float = 0.0, resolution: int = 20001) -> list[float]:
+    """Fixed points of h -> tanh(w h + b) in [-1, 1], found by sign changes on a fine grid and bisection.
+
+    One stable fixed point for |w| <= 1 (b = 0); three (two stable, one unstable) for w > 1:
+    the bistability that makes a one-unit SimpleRNN a latch.
+    """
+    import numpy as np
+
+    h = np.linspace(-1.0, 1.0, resolution)
+    g = np.tanh(w * h + b) - h
+    roots = [float(h[i]) for i in np.flatnonzero(g == 0)]
+    for i in np.flatnonzero(np.sign(g[:-1]) * np.sign(g[1:]) < 0):
+        lo, hi = h[i], h[i + 1]
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if np.sign(np.tanh(w * mid + b) - mid) == np.sign(np.tanh(w * lo + b) - lo):
+                lo = mid
+            else:
+                hi = mid
+        roots.append(float(0.5 * (lo + hi)))
+    return sorted(set(round(r, 9) for r in roots))

@@ -196,3 +196,62 @@ def draw_bengio(lengths, by_length, w0s, noises, grid, settings: dict, out: Path
     fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
     plt.close(fig)
     return paths
+
+
+def draw_diagnostics(report: dict, labels, length: int, out: Path, fmt: str = "png") -> list[Path]:
+    """Gradient norm over time, state trajectories and (one-unit SimpleRNN) fixed points of trained models."""
+    from latchjax.diagnostics import fixed_points
+
+    paths = []
+    fig, axes = plt.subplots(1, len(report), figsize=(4.6 * len(report), 3.8), squeeze=False)
+    for ax, (name, r) in zip(axes[0], report.items()):
+        t = np.arange(r["norms"].shape[1])
+        for i, norms in enumerate(r["norms"]):
+            ax.semilogy(t, np.maximum(norms, 1e-30), color="C2" if r["success"][i] else "C3", alpha=0.5, lw=1)
+        ax.set(title=f"{name}: ||dL/dh_t|| (green: success)", xlabel="time step t")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("gradient norm")
+    fig.suptitle(f"vanishing gradients, T = {length}: how much the loss depends on the state at step t", fontsize=10)
+    fig.tight_layout()
+    paths.append(out / f"gradient_norms.{fmt}")
+    fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+    n_models = max(len(r["trajectories"]) for r in report.values())
+    fig, axes = plt.subplots(len(report), n_models, figsize=(3.4 * n_models, 2.6 * len(report)), squeeze=False)
+    for row, (name, r) in enumerate(report.items()):
+        for col, (i, traj) in enumerate(r["trajectories"].items()):
+            ax = axes[row][col]
+            for j in range(min(8, traj["h"].shape[1])):
+                k = j if j % 2 == 0 else len(labels) - j  # both classes (rows come positives first)
+                ax.plot(traj["h"][:, k, 0], color="C2" if labels[k] == 1 else "C3", alpha=0.7, lw=1)
+            ax.set_title(f"{name} seed {i} ({'success' if r['success'][i] else 'failure'})", fontsize=8)
+            ax.grid(alpha=0.3)
+    fig.suptitle(f"h_t (first unit) on test sequences, green: label 1, red: label 0; T = {length}", fontsize=10)
+    fig.tight_layout()
+    paths.append(out / f"trajectories.{fmt}")
+    fig.savefig(paths[-1], dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+    srnn = {name: r for name, r in report.items() if r["w_b"] is not None}
+    if srnn:
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        ws = np.linspace(-3, 3, 241)
+        for w in ws:
+            points = fixed_points(w)
+            ax.plot([w] * len(points), points, ",", color="k")
+        for m, (name, r) in enumerate(srnn.items()):
+            w, b = r["w_b"][:, 0], r["w_b"][:, 1]
+            colors = np.where(r["success"], "C2", "C3")
+            ax.scatter(w, np.zeros_like(w) - 1.1 - 0.08 * m, c=colors, s=14, marker="|" if m else "o",
+                       label=f"{name}: trained w (green: success); |b| median {np.median(np.abs(b)):.2f}")
+        ax.axvline(1, color="grey", lw=0.8, ls="--")
+        ax.set(xlabel="recurrent weight w", ylabel="fixed points of h -> tanh(w h)", ylim=(-1.3, 1.1))
+        ax.set_title("one tanh unit: one fixed point for w <= 1, three (a latch) for w > 1 (b = 0);\n"
+                     "for w < -1 the latch is a 2-cycle (+h*, -h*), not a fixed point", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
+        ax.grid(alpha=0.3)
+        paths.append(out / f"fixed_points.{fmt}")
+        fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
+        plt.close(fig)
+    return paths

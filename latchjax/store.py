@@ -66,6 +66,39 @@ def save_result(result: SweepResult, path: Path) -> None:
     atomic_write(path, buf.getvalue())
 
 
+def _flatten(tree: Any, prefix: str, out: dict) -> None:
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            _flatten(value, f"{prefix}/{key}", out)
+    else:
+        out[prefix] = np.asarray(tree)
+
+
+def save_params(result: SweepResult, path: Path) -> None:
+    """Trained parameters as ``cell/length/...`` arrays; the leading axis runs over (lr, forget_bias, seed)
+    flattened (forget_bias has one value for cells without a forget-gate bias)."""
+    arrays: dict[str, np.ndarray] = {}
+    for cell, per_length in result.params.items():
+        for length, tree in zip(result.coords["length"], per_length):
+            _flatten(tree, f"{cell}/{length}", arrays)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write(path, buf.getvalue())
+
+
+def load_params(path: Path) -> dict[str, dict[int, dict]]:
+    """``params[cell][length]``: the pytree :func:`save_params` wrote."""
+    params: dict = {}
+    with np.load(path) as data:
+        for name in data.files:
+            cell, length, *keys = name.split("/")
+            node = params.setdefault(cell, {}).setdefault(int(length), {})
+            for key in keys[:-1]:
+                node = node.setdefault(key, {})
+            node[keys[-1]] = data[name]
+    return params
+
+
 def load_result(path: Path) -> SweepResult:
     with np.load(path) as data:
         coords = json.loads(str(data["coords"]))

@@ -1,0 +1,63 @@
+"""Diagnostics of trained models: gradient norms over time, fixed points, the diagnose command."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from latchjax.cells import KerasCell
+from latchjax.commands import run
+from latchjax.diagnostics import fixed_points, hidden_grad_norms
+from latchjax.train import _head_loss, run_cell
+
+
+def test_fixed_points_of_one_tanh_unit():
+    assert fixed_points(0.5) == [0.0]
+    points = fixed_points(2.0)
+    assert len(points) == 3 and points[1] == 0.0
+    assert points[2] == pytest.approx(np.tanh(2 * points[2]), abs=1e-7) and points[0] == pytest.approx(-points[2])
+
+
+@pytest.mark.parametrize("kind", ["srnn", "lstm"])
+def test_gradient_norms_match_jax_grad_on_one_model(kind):
+    cell = KerasCell(kind, 2)
+    params = {"cell": cell.init(jax.random.key(0), 1),
+              "head": {"kernel": jnp.array([[0.5, -0.5], [1.0, 0.3]]), "bias": jnp.zeros(2)}}
+    x = jax.random.normal(jax.random.key(1), (6, 9, 1))
+    y = jnp.array([0, 1, 0, 1, 1, 0])
+    norms = hidden_grad_norms(cell, params, x, y)
+    assert norms.shape == (9,)
+
+    def head_loss(h):
+        return _head_loss("softmax", h @ params["head"]["kernel"] + params["head"]["bias"], y)[0].mean()
+
+    # last step: d loss / d h_T directly
+    h_last = run_cell(cell, params["cell"], x)
+    np.testing.assert_allclose(norms[-1], jnp.linalg.norm(jax.grad(head_loss)(h_last)), rtol=1e-5)
+
+    # first step: restart the scan from h_0 as a variable
+    carry0, _ = cell.step(params["cell"], cell.initial_carry(6, 1), x[:, 0])
+
+    def from_h0(h0):
+        carry = (h0, carry0[1]) if kind == "lstm" else h0
+        for t in range(1, 9):
+            carry, h = cell.step(params["cell"], carry, x[:, t])
+        return head_loss(h)
+
+    h0 = carry0[0] if kind == "lstm" else carry0
+    np.testing.assert_allclose(norms[0], jnp.linalg.norm(jax.grad(from_h0)(h0)), rtol=1e-4)
+
+
+def test_diagnose_command(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run(["sweep", "--cells", "srnn,lstm", "--lengths", "4,12", "--seeds", "3", "--epochs", "1",
+                "--samples", "64", "--quiet", "--out", str(out)]) == 0
+    assert run(["diagnose", str(out), "--samples", "8"]) == 0
+    printed = capsys.readouterr().out
+    assert "srnn: T=12" in printed and "lstm: T=12" in printed
+    for name in ("gradient_norms.png", "trajectories.png", "fixed_points.png", "gradient_norms.npz"):
+        assert (out / "diagnostics" / name).is_file(), name
+    with np.load(out / "diagnostics" / "gradient_norms.npz") as data:
+        assert data["srnn"].shape == (3, 12)
+    assert run(["diagnose", str(out), "--length", "7"]) == 2
+    assert "--length: 7 was not trained" in capsys.readouterr().err
