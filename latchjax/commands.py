@@ -422,11 +422,11 @@ def cmd_bengio(args: argparse.Namespace) -> int:
     for length, ok in zip(lengths, by_length):
         low, high = wilson_interval(ok.sum(), ok.size)
         rows.append([length, ok.size, int(ok.sum()), f"{ok.mean():.4g}", f"{float(low):.4g}", f"{float(high):.4g}"])
-    store.atomic_write(args.out / "convergence.csv", store._csv(("length", "n", "converged", "freq", "ci_low",
+    store.atomic_write(args.out / "convergence.csv", store.csv_text(("length", "n", "converged", "freq", "ci_low",
                                                                  "ci_high"), rows))
     grid_rows = [[w0, noise, args.grid_length, grid.shape[-1], int(grid[i, j].sum()), f"{grid[i, j].mean():.4g}"]
                  for i, w0 in enumerate(w0s) for j, noise in enumerate(noises)]
-    store.atomic_write(args.out / "grid.csv", store._csv(("w0", "noise", "length", "n", "converged", "freq"),
+    store.atomic_write(args.out / "grid.csv", store.csv_text(("w0", "noise", "length", "n", "converged", "freq"),
                                                          grid_rows))
     settings = {k: getattr(cfg, k) for k in cfg.__dataclass_fields__} | {
         "grid_length": args.grid_length, "w0_grid": list(w0s), "noise_grid": list(noises), "seconds": round(seconds, 2)}

@@ -43,7 +43,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     os.replace(tmp, path)
 
 
-def _csv(header: tuple[str, ...], rows) -> str:
+def csv_text(header: tuple[str, ...], rows) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -123,9 +123,9 @@ def write_tables(result: SweepResult, settings: dict, out: Path, threshold: floa
         model_rows.append([_fmt(v) for v in key + values])
         for e, epoch in enumerate(c["epoch"]):
             history_rows.append([_fmt(v) for v in key + [epoch] + [result.metrics[n][idx + (e,)] for n in final]])
-    atomic_write(out / "results.csv", _csv(MODEL_COLUMNS + FINAL_COLUMNS, model_rows))
-    atomic_write(out / "history.csv", _csv(MODEL_COLUMNS + ("epoch", *final), history_rows))
-    atomic_write(out / "summary.csv", _csv(("cell", "length", "lr", "forget_bias") + SUMMARY_COLUMNS,
+    atomic_write(out / "results.csv", csv_text(MODEL_COLUMNS + FINAL_COLUMNS, model_rows))
+    atomic_write(out / "history.csv", csv_text(MODEL_COLUMNS + ("epoch", *final), history_rows))
+    atomic_write(out / "summary.csv", csv_text(("cell", "length", "lr", "forget_bias") + SUMMARY_COLUMNS,
                                            summary_rows(result, threshold)))
 
 

@@ -143,7 +143,7 @@ def _init_head(key: jax.Array, units: int, head: str) -> dict:
     }
 
 
-def _head_loss(head: str, logits: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+def head_loss(head: str, logits: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Per-sample loss and correctness of Dense(2)+softmax+CE or Dense(1)+sigmoid+BCE."""
     if head == "softmax":
         logp = jax.nn.log_softmax(logits)
@@ -191,7 +191,7 @@ def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int,
     def batch_loss(params, x, y, weight, start):
         h = run_cell(cell, params["cell"], x, start, cfg.unroll)
         logits = h @ params["head"]["kernel"] + params["head"]["bias"]
-        loss, correct = _head_loss(cfg.head, logits, y)
+        loss, correct = head_loss(cfg.head, logits, y)
         total = jnp.sum(weight)
         return jnp.sum(loss * weight) / total, jnp.sum(correct * weight) / total
 

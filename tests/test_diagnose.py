@@ -8,7 +8,7 @@ import pytest
 from latchjax.cells import KerasCell
 from latchjax.commands import run
 from latchjax.diagnostics import fixed_points, hidden_grad_norms
-from latchjax.train import _head_loss, run_cell
+from latchjax.train import head_loss, run_cell
 
 
 def test_fixed_points_of_one_tanh_unit():
@@ -28,12 +28,12 @@ def test_gradient_norms_match_jax_grad_on_one_model(kind):
     norms = hidden_grad_norms(cell, params, x, y)
     assert norms.shape == (9,)
 
-    def head_loss(h):
-        return _head_loss("softmax", h @ params["head"]["kernel"] + params["head"]["bias"], y)[0].mean()
+    def loss_of_h(h):
+        return head_loss("softmax", h @ params["head"]["kernel"] + params["head"]["bias"], y)[0].mean()
 
     # last step: d loss / d h_T directly
     h_last = run_cell(cell, params["cell"], x)
-    np.testing.assert_allclose(norms[-1], jnp.linalg.norm(jax.grad(head_loss)(h_last)), rtol=1e-5)
+    np.testing.assert_allclose(norms[-1], jnp.linalg.norm(jax.grad(loss_of_h)(h_last)), rtol=1e-5)
 
     # first step: restart the scan from h_0 as a variable
     carry0, _ = cell.step(params["cell"], cell.initial_carry(6, 1), x[:, 0])
@@ -42,7 +42,7 @@ def test_gradient_norms_match_jax_grad_on_one_model(kind):
         carry = (h0, carry0[1]) if kind == "lstm" else h0
         for t in range(1, 9):
             carry, h = cell.step(params["cell"], carry, x[:, t])
-        return head_loss(h)
+        return loss_of_h(h)
 
     h0 = carry0[0] if kind == "lstm" else carry0
     np.testing.assert_allclose(norms[0], jnp.linalg.norm(jax.grad(from_h0)(h0)), rtol=1e-4)

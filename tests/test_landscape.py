@@ -10,7 +10,7 @@ from latchjax.cells import KerasCell
 from latchjax.commands import run
 from latchjax.landscape import base_params, has_cliff, latch_surface, pascanu_surface
 from latchjax.tasks import latch
-from latchjax.train import _head_loss, run_cell
+from latchjax.train import head_loss, run_cell
 
 W = np.linspace(0, 10, 201)
 B = np.linspace(-10, 2, 201)
@@ -46,7 +46,7 @@ def test_latch_surface_point_equals_direct_loss():
     params["cell"]["kernel"] = params["cell"]["kernel"] * 0 + 1.0
     xs, ys = latch(jax.random.fold_in(jax.random.key(0), 9), 32, 9)
     logits = run_cell(cell, params["cell"], xs) @ params["head"]["kernel"] + params["head"]["bias"]
-    assert s.loss[1, 2, 1] == pytest.approx(float(_head_loss("softmax", logits, ys)[0].mean()), rel=1e-5)
+    assert s.loss[1, 2, 1] == pytest.approx(float(head_loss("softmax", logits, ys)[0].mean()), rel=1e-5)
     with pytest.raises(ValueError, match="unknown parameter 'b_f' for srnn"):
         latch_surface("srnn", ("w_rec", "b_f"), x, y, (4,))
 

@@ -9,7 +9,7 @@ import pytest
 
 from latchjax import KerasCell, SweepConfig, keras_adam, run_sweep, train_one
 from latchjax.results import DIMS
-from latchjax.train import METRICS, _head_loss, run_cell
+from latchjax.train import METRICS, head_loss, run_cell
 
 # one length bucket: the length-4 models run padded to 9 steps
 TINY = SweepConfig(cells=("srnn", "lstm"), lengths=(4, 9), seeds=3, epochs=2, samples=160, batch_size=16,
@@ -90,7 +90,7 @@ def test_gradient_matches_finite_differences():
 
     def loss(p):
         logits = run_cell(cell, p["cell"], x) @ p["head"]["kernel"] + p["head"]["bias"]
-        return _head_loss("softmax", logits, y)[0].mean()
+        return head_loss("softmax", logits, y)[0].mean()
 
     grads = jax.grad(loss)(params)
     for i in range(3):
@@ -132,8 +132,8 @@ def test_sigmoid_and_softmax_heads_are_the_same_loss():
     z = jnp.array([[0.3], [-1.2], [2.0]])
     y = jnp.array([1, 0, 0])
     two_class = jnp.concatenate([jnp.zeros_like(z), z], axis=1)  # softmax over (0, z) == sigmoid(z)
-    np.testing.assert_allclose(_head_loss("sigmoid", z, y)[0], _head_loss("softmax", two_class, y)[0], rtol=1e-6)
-    np.testing.assert_array_equal(_head_loss("sigmoid", z, y)[1], _head_loss("softmax", two_class, y)[1])
+    np.testing.assert_allclose(head_loss("sigmoid", z, y)[0], head_loss("softmax", two_class, y)[0], rtol=1e-6)
+    np.testing.assert_array_equal(head_loss("sigmoid", z, y)[1], head_loss("softmax", two_class, y)[1])
 
 
 @pytest.mark.parametrize("changes,message", [
