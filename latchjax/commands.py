@@ -477,9 +477,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             continue
         seeds = len(result.coords["seed"])
         tree = params[name][length]
-        models = [jax.tree.map(lambda a, i=i: a[i], tree) for i in range(seeds)]  # first lr and forget bias
+        tree = jax.tree.map(lambda a: a[:seeds], tree)  # the first lr and forget bias: one model per seed
+        models = [jax.tree.map(lambda a, i=i: a[i], tree) for i in range(seeds)]
         ok = success[c, lengths.index(length), 0, 0]
-        norms = np.stack([np.asarray(hidden_grad_norms(cell, m, x, y, cfg.head)) for m in models])
+        norms = np.asarray(jax.jit(jax.vmap(lambda p: hidden_grad_norms(cell, p, x, y, cfg.head)))(tree))
         traj = {i: {k: np.asarray(v) for k, v in trajectories(cell, models[i]["cell"], x).items()}
                 for i in range(min(4, seeds))}
         w_b = None

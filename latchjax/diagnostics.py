@@ -29,7 +29,7 @@ def hidden_grad_norms(cell: KerasCell, params: Any, x: jax.Array, y: jax.Array, 
     """‖∂loss/∂h_t‖ for every step t: shape (T,). ``params`` = {"cell": ..., "head": ...}; the loss is the
     mean cross-entropy of the batch. Computed by adding a zero perturbation to h_t at every step and
     differentiating with respect to it (vanishing gradients made visible)."""
-    from latchjax.train import head_loss
+    from latchjax.train import head_logits, head_loss
 
     steps = x.shape[1]
 
@@ -43,8 +43,7 @@ def hidden_grad_norms(cell: KerasCell, params: Any, x: jax.Array, y: jax.Array, 
 
         carry0 = cell.initial_carry(x.shape[0], x.shape[2])
         _, hs = jax.lax.scan(time_step, carry0, (jnp.swapaxes(x, 0, 1), deltas))
-        logits = hs[-1] @ params["head"]["kernel"] + params["head"]["bias"]
-        return head_loss(head, logits, y)[0].mean()
+        return head_loss(head, head_logits(params, hs[-1]), y)[0].mean()
 
     grads = jax.grad(loss)(jnp.zeros((steps, x.shape[0], cell.units), jnp.float32))
     return jnp.sqrt(jnp.sum(grads**2, axis=(1, 2)))

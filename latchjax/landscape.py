@@ -17,7 +17,7 @@ import numpy as np
 
 from latchjax.cells import KerasCell
 from latchjax.tasks import latch
-from latchjax.train import head_loss, run_cell
+from latchjax.train import head_logits, head_loss, run_cell
 
 # Parameters of a one-unit Keras cell a latch surface can vary: name -> (params key, flat index, cells)
 LATCH_PARAMETERS = {
@@ -81,7 +81,7 @@ def latch_surface(kind: str, names: tuple[str, str], x: np.ndarray, y: np.ndarra
     base = base_params(kind, flavor)
 
     def with_values(u, v):
-        params = jax.tree.map(lambda a: a, base)
+        params = dict(base)  # only params["cell"] is replaced below
         for name, value in zip(names, (u, v)):
             key, index, _ = LATCH_PARAMETERS[name]
             flat = params["cell"][key].reshape(-1).at[index].set(value)
@@ -90,9 +90,7 @@ def latch_surface(kind: str, names: tuple[str, str], x: np.ndarray, y: np.ndarra
 
     def loss_at(u, v, xs, ys):
         params = with_values(u, v)
-        h = run_cell(cell, params["cell"], xs)
-        logits = h @ params["head"]["kernel"] + params["head"]["bias"]
-        return head_loss("softmax", logits, ys)[0].mean()
+        return head_loss("softmax", head_logits(params, run_cell(cell, params["cell"], xs)), ys)[0].mean()
 
     value_and_grad = jax.value_and_grad(loss_at, argnums=(0, 1))
     grid = jax.jit(jax.vmap(jax.vmap(value_and_grad, in_axes=(None, 0, None, None)), in_axes=(0, None, None, None)))

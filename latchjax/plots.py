@@ -57,30 +57,38 @@ def _finish(ax, result: SweepResult, title: str, ylabel: str) -> None:
     ax.legend(fontsize=8)
 
 
-def success_frequency(result: SweepResult, threshold: float, title: str = "") -> plt.Figure:
+def _curve_figure(result: SweepResult, draw, subtitle: str, ylabel: str, title: str) -> plt.Figure:
+    """One line per (cell, lr, forget_bias) series against length; ``draw(ax, lengths, label, idx)``."""
     lengths = np.asarray(result.coords["length"])
-    freq = result.success_frequency(threshold)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, idx in _series(result):
+        draw(ax, lengths, label, idx)
+    _finish(ax, result, f"{title}\n{subtitle}", ylabel)
+    return fig
+
+
+def success_frequency(result: SweepResult, threshold: float, title: str = "") -> plt.Figure:
+    freq = result.success_frequency(threshold)
+
+    def draw(ax, lengths, label, idx):
         line, = ax.plot(lengths, freq["success_freq"][idx], "o-", ms=3, label=label)
         ax.fill_between(lengths, freq["ci_low"][idx], freq["ci_high"][idx], color=line.get_color(), alpha=0.2)
+
     n = len(result.coords["seed"])
-    _finish(ax, result, f"{title}\nsuccess = final val acc >= {threshold:g}; {n} seeds; band: Wilson 95% CI",
-            "success frequency")
-    return fig
+    return _curve_figure(result, draw, f"success = final val acc >= {threshold:g}; {n} seeds; band: Wilson 95% CI",
+                         "success frequency", title)
 
 
 def mean_val_acc(result: SweepResult, title: str = "") -> plt.Figure:
-    lengths = np.asarray(result.coords["length"])
     val = result.final("val_acc")
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for label, idx in _series(result):
+
+    def draw(ax, lengths, label, idx):
         ax.errorbar(lengths, np.nanmean(val[idx], axis=-1), yerr=np.nanstd(val[idx], axis=-1), fmt="o-", ms=3,
                     capsize=2, label=label)
+
     n = len(result.coords["seed"])
-    _finish(ax, result, f"{title}\nmean final val accuracy over {n} seeds; bars: standard deviation",
-            "validation accuracy")
-    return fig
+    return _curve_figure(result, draw, f"mean final val accuracy over {n} seeds; bars: standard deviation",
+                         "validation accuracy", title)
 
 
 def val_acc_distribution(result: SweepResult, title: str = "") -> plt.Figure:

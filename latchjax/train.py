@@ -143,6 +143,11 @@ def _init_head(key: jax.Array, units: int, head: str) -> dict:
     }
 
 
+def head_logits(params: Any, h: jax.Array) -> jax.Array:
+    """The Dense head on the cell's last output: ``h @ kernel + bias``."""
+    return h @ params["head"]["kernel"] + params["head"]["bias"]
+
+
 def head_loss(head: str, logits: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Per-sample loss and correctness of Dense(2)+softmax+CE or Dense(1)+sigmoid+BCE."""
     if head == "softmax":
@@ -189,9 +194,7 @@ def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int,
     n_pad = n_batches * batch - n_train
 
     def batch_loss(params, x, y, weight, start):
-        h = run_cell(cell, params["cell"], x, start, cfg.unroll)
-        logits = h @ params["head"]["kernel"] + params["head"]["bias"]
-        loss, correct = head_loss(cfg.head, logits, y)
+        loss, correct = head_loss(cfg.head, head_logits(params, run_cell(cell, params["cell"], x, start, cfg.unroll)), y)
         total = jnp.sum(weight)
         return jnp.sum(loss * weight) / total, jnp.sum(correct * weight) / total
 
