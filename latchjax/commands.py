@@ -108,6 +108,28 @@ def build_parser() -> argparse.ArgumentParser:
     diag.add_argument("--format", choices=FORMATS, default="png")
     diag.set_defaults(func=cmd_diagnose)
 
+    gs = sub.add_parser("guess", help="Hochreiter & Schmidhuber's random weight guessing: trials until every "
+                        "training sequence is classified correctly", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    gs.add_argument("--task", required=True, help="latch1, latch2, two_sequence, parity or adding")
+    gs.add_argument("--arch", help="latch1, unit, a1[:n=N], a2[:n=N], srnn|lstm|gru[:units=K] "
+                    "(default: latch1 for latch1, unit for latch2, a1 otherwise)")
+    gs.add_argument("--simulations", type=int, default=40, help="independent searches, each with its own data")
+    gs.add_argument("--length", type=int, help="minimal sequence length T (default: 500; 100 for two_sequence, adding)")
+    gs.add_argument("--length-max", type=int, help="longest sequence length (default: T + T/5; T + T/10 for "
+                    "two_sequence, adding)")
+    gs.add_argument("--train", type=int, default=100, help="training sequences (half per class)")
+    gs.add_argument("--test", type=int, default=100, help="fresh test sequences for the successful guess")
+    gs.add_argument("--max-trials", type=int, default=1_000_000, help="give a simulation up after this many guesses")
+    gs.add_argument("--batch", type=int, default=4096, help="most guesses evaluated at once")
+    gs.add_argument("--seed", type=int, default=0)
+    gs.add_argument("--task-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="task option: N (two_sequence: informative first inputs), noise_var (latch1, latch2, "
+                    "two_sequence); repeatable")
+    gs.add_argument("--out", type=Path, required=True, help="output directory")
+    gs.add_argument("--force", action="store_true", help="overwrite an existing output directory")
+    gs.add_argument("--quiet", action="store_true")
+    gs.set_defaults(func=cmd_guess)
+
     listing = sub.add_parser("presets", help="list the presets")
     listing.set_defaults(func=cmd_presets)
     return parser
@@ -497,5 +519,55 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         print(f"{name}: T={length}, median ||dL/dh_0|| / ||dL/dh_T|| = {ratio:.3g} "
               f"({int(r['success'].sum())}/{len(r['success'])} models succeeded)")
     for path in [out / "gradient_norms.npz", *paths]:
+        print(path)
+    return 0
+
+
+# --- guess -------------------------------------------------------------------------------------
+
+def cmd_guess(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from latchjax import store
+    from latchjax.guessing import GuessConfig, guess
+
+    options = []
+    for text in args.task_option:
+        key, sep, value = text.partition("=")
+        try:
+            options.append((key.strip(), float(value)))
+        except ValueError:
+            raise SettingsError(f"--task-option: expected KEY=NUMBER, got {text!r}") from None
+        if not sep:
+            raise SettingsError(f"--task-option: expected KEY=NUMBER, got {text!r}")
+    try:
+        cfg = GuessConfig(task=args.task, arch=args.arch, simulations=args.simulations, length=args.length,
+                          length_max=args.length_max, train=args.train, test=args.test, max_trials=args.max_trials,
+                          batch=args.batch, seed=args.seed, options=tuple(options))
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
+    if args.out.exists() and any(args.out.iterdir()) and not args.force:
+        raise SettingsError(f"--out: {args.out} exists and is not empty; pass --force to overwrite it")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def progress(s: int, trials: int) -> None:
+        if not args.quiet:
+            print(f"simulation {s + 1}/{cfg.simulations}: "
+                  + (f"{trials} trials" if trials else f"unsolved after {cfg.max_trials} guesses"), file=sys.stderr)
+
+    result = guess(cfg, progress)
+    rows = [[s, int(t) if t else "", "" if np.isnan(a) else f"{a:.4f}"]
+            for s, (t, a) in enumerate(zip(result.trials, result.test_accuracy))]
+    store.atomic_write(args.out / "guess.csv", store.csv_text(("simulation", "trials", "test_accuracy"), rows))
+    summary = result.summary() | {"versions": _versions(), "machine": platform.platform(),
+                                  "date": datetime.datetime.now().isoformat(timespec="seconds")}
+    store.atomic_write(args.out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    mean = summary["mean_trials"]
+    print(f"{summary['task']} with {cfg.arch_spec} ({summary['n_params']} weights), lengths {cfg.length}-{cfg.length_max}: "
+          f"solved {summary['solved']}/{cfg.simulations}"
+          + (f", mean {mean:.1f} trials (median {summary['median_trials']:g}), test accuracy "
+             f"{summary['mean_test_accuracy']:.3f}" if mean is not None else "")
+          + f"; {summary['guesses_per_second']:.0f} guesses/s")
+    for path in (args.out / "guess.csv", args.out / "summary.json"):
         print(path)
     return 0

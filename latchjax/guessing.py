@@ -1,0 +1,511 @@
+"""Random weight guessing (Hochreiter & Schmidhuber 1996/2001) on their benchmark tasks.
+
+REPEAT draw every weight uniformly in [-100, 100] UNTIL the net classifies all training sequences
+correctly; then measure it on a fresh test set. "Trials" is the number of guesses drawn.
+
+* Tasks (:data:`TASKS`): ``latch1``, ``latch2``, ``two_sequence``, ``parity`` and ``adding``
+  (LSTM paper, Exp. 4). Every sequence has its own length, drawn uniformly in
+  [length, length_max]; sequences are left-padded and the state is held at zero until a
+  sequence's first element, so each one is processed at exactly its own length.
+* Architectures (:func:`make_arch`): ``latch1`` (Bengio's latch: one recurrent weight and one
+  trainable first input per class), ``unit`` (one tanh unit with self, input and bias weights:
+  latch II), ``a1[:n=N]`` / ``a2[:n=N]`` (H&S's fully / sparsely connected sigmoid nets with N
+  hidden units and one output unit), and any Keras cell spec (``srnn``, ``lstm:units=2``,
+  ``gru``...) with a Dense(1) read-out.
+
+Guess ``k`` of simulation ``s`` is drawn from ``fold_in(fold_in(key(seed), s), k)``, so the trials
+of a simulation do not depend on how many guesses are evaluated per batch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from latchjax.cells import KerasCell, parse_cell
+from latchjax.train import compile_lowered
+
+WEIGHT_RANGE = 100.0
+
+
+# --- tasks --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Batch:
+    """Sequences left-padded to ``length_max``: ``x (n, T, n_in)``, ``start (n,)`` (index of each
+    sequence's first element), ``target (n,)``."""
+
+    x: np.ndarray
+    start: np.ndarray
+    target: np.ndarray
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return self.x.shape[1] - self.start
+
+
+@dataclass(frozen=True)
+class GuessTask:
+    """A task as H&S define it: how to draw sequences, the targets, and when an output is correct
+    (``|output - target| < tolerance``)."""
+
+    name: str
+    n_in: int
+    targets: tuple[float, float]  # (low, high): the range the read-out must reach
+    tolerance: float
+    length: int  # default minimal length T
+    length_max: Callable[[int], int]  # default longest length for a given T
+    draw: Callable[..., tuple[jax.Array, jax.Array]]  # (key, n, T, j, **options) -> (x, target)
+    doc: str
+
+
+def _class_signs(n: int) -> jax.Array:
+    """+1 for the first n//2 sequences (class 1), -1 for the rest: balanced classes."""
+    return jnp.where(jnp.arange(n) < n // 2, 1.0, -1.0)
+
+
+def _draw_latch1(key, n, T, j, *, noise_var=0.2):
+    s = _class_signs(n)[:, None]
+    eps = math.sqrt(noise_var) * jax.random.normal(key, j.shape)
+    first = j == 0
+    # channel 0: noise after the first element; channel 1: which trainable first input (+1 / -1) to add
+    x = jnp.stack([jnp.where(first, 0.0, eps), jnp.where(first, s, 0.0)], axis=-1)
+    return x, 0.8 * s[:, 0]
+
+
+def _draw_latch2(key, n, T, j, *, noise_var=0.2):
+    s = _class_signs(n)[:, None]
+    eps = math.sqrt(noise_var) * jax.random.normal(key, j.shape)
+    return jnp.where(j == 0, s, eps)[..., None], s[:, 0]
+
+
+def _draw_two_sequence(key, n, T, j, *, N=1, noise_var=0.2):
+    s = _class_signs(n)[:, None]
+    eps = math.sqrt(noise_var) * jax.random.normal(key, j.shape)
+    return jnp.where(j < N, s, eps)[..., None], (s[:, 0] > 0).astype(jnp.float32)
+
+
+def _draw_parity(key, n, T, j):
+    bits = jnp.where(jax.random.bernoulli(key, 0.5, j.shape), 1.0, -1.0)
+    bits = jnp.where(j >= 0, bits, 0.0)
+    odd = (jnp.sum(bits > 0, axis=1) % 2) == 1
+    want_odd = _class_signs(n) > 0
+    bits = jnp.where((j == 0) & (odd != want_odd)[:, None], -bits, bits)  # flip the first bit to balance
+    return bits[..., None], want_odd.astype(jnp.float32)
+
+
+def _draw_adding(key, n, T, j):
+    k_val, k_1, k_2 = jax.random.split(key, 3)
+    values = jax.random.uniform(k_val, j.shape, minval=-1.0, maxval=1.0)
+    m1 = jax.random.randint(k_1, (n, 1), 0, 10)  # one of the first ten pairs
+    r = jax.random.randint(k_2, (n, 1), 0, T // 2 - 1)  # one of the first T/2 - 1 still unmarked pairs
+    m2 = r + (r >= m1)
+    marked = (j == m1) | (j == m2)
+    values = jnp.where((j == 0) & (m1 == 0), 0.0, values)  # H&S: X1 = 0 when the first pair is marked
+    length = jnp.sum(j >= 0, axis=1, keepdims=True)
+    ends = (j == 0) | (j == length - 1)
+    marker = jnp.where(marked, 1.0, jnp.where(ends, -1.0, 0.0))
+    values, marker = jnp.where(j >= 0, values, 0.0), jnp.where(j >= 0, marker, 0.0)
+    target = 0.5 + jnp.sum(jnp.where(marked, values, 0.0), axis=1) / 4.0
+    return jnp.stack([values, marker], axis=-1), target
+
+
+TASKS: dict[str, GuessTask] = {t.name: t for t in [
+    GuessTask("latch1", 2, (-0.8, 0.8), 0.8, 500, lambda T: T + T // 5, _draw_latch1,
+              "Bengio's latch, L=1: the first input is a free parameter per class; noise variance 0.2 after "
+              "it; targets +-0.8; correct = the output's sign"),
+    GuessTask("latch2", 1, (-1.0, 1.0), 0.1, 500, lambda T: T + T // 5, _draw_latch2,
+              "first input +-1, noise variance 0.2 after it; targets +-1; correct = |error| < 0.1"),
+    GuessTask("two_sequence", 1, (0.0, 1.0), 0.2, 100, lambda T: T + T // 10, _draw_two_sequence,
+              "first N inputs +-1, Gaussian noise variance 0.2 after them; targets 1/0; correct = |error| < 0.2"),
+    GuessTask("parity", 1, (0.0, 1.0), 0.1, 500, lambda T: T + T // 5, _draw_parity,
+              "+-1 inputs; target 1 for an odd number of +1, else 0; correct = |error| < 0.1"),
+    GuessTask("adding", 2, (0.0, 1.0), 0.04, 100, lambda T: T + T // 10, _draw_adding,
+              "pairs (value in [-1,1], marker); target 0.5 + (X1+X2)/4; correct = |error| < 0.04"),
+]}
+TASK_OPTIONS = {"latch1": ("noise_var",), "latch2": ("noise_var",), "two_sequence": ("N", "noise_var"),
+                "parity": (), "adding": ()}
+
+
+def make_batch(task: GuessTask, key: jax.Array, n: int, length: int, length_max: int, **options) -> Batch:
+    """``n`` sequences of ``task``, each of a length drawn uniformly in [length, length_max]."""
+    k_len, k_draw = jax.random.split(key)
+    lengths = jax.random.randint(k_len, (n,), length, length_max + 1)
+    start = length_max - lengths
+    j = jnp.arange(length_max)[None, :] - start[:, None]  # position within the sequence; < 0 is padding
+    x, target = task.draw(k_draw, n, length, j, **options)
+    x = jnp.where((j >= 0)[..., None], x, 0.0)
+    return Batch(np.asarray(x, np.float32), np.asarray(start, np.int32), np.asarray(target, np.float32))
+
+
+# --- architectures ------------------------------------------------------------------------------
+
+class Arch:
+    """A network whose every weight is guessed: ``shapes(n_in)`` gives the parameter pytree's
+    shapes, ``step``/``readout`` run it, ``output_range`` is what its read-out can reach."""
+
+    name: str
+    output_range: tuple[float, float]
+
+    def shapes(self, n_in: int) -> Any:
+        raise NotImplementedError
+
+    def initial_carry(self, batch: int) -> Any:
+        raise NotImplementedError
+
+    def step(self, params: Any, carry: Any, x_t: jax.Array) -> Any:
+        raise NotImplementedError
+
+    def readout(self, params: Any, carry: Any) -> jax.Array:
+        raise NotImplementedError
+
+    def draw(self, key: jax.Array, n_in: int) -> Any:
+        """Every weight uniform in [-100, 100]."""
+        shapes = self.shapes(n_in)
+        leaves, treedef = jax.tree.flatten(shapes, is_leaf=lambda s: isinstance(s, tuple))
+        keys = jax.random.split(key, len(leaves))
+        return treedef.unflatten([jax.random.uniform(k, s, jnp.float32, -WEIGHT_RANGE, WEIGHT_RANGE)
+                                  for k, s in zip(keys, leaves)])
+
+
+@dataclass(frozen=True)
+class Latch1(Arch):
+    """Bengio's minimal latch with L = 1: a_t = w tanh(a_{t-1}) + h_t, output tanh(a_T). h_1 is a free
+    parameter per class (``h_pos``, ``h_neg``); later h_t are the task's noise. 3 parameters."""
+
+    name: str = "latch1"
+    output_range: tuple[float, float] = (-1.0, 1.0)
+
+    def shapes(self, n_in):
+        if n_in != 2:
+            raise ValueError("arch: latch1 only runs the latch1 task (its inputs carry the class of the free first input)")
+        return {"w": (), "h_pos": (), "h_neg": ()}
+
+    def initial_carry(self, batch):
+        return jnp.zeros((batch,), jnp.float32)
+
+    def step(self, p, a, x_t):
+        h = x_t[:, 0] + jnp.where(x_t[:, 1] > 0, p["h_pos"], 0.0) + jnp.where(x_t[:, 1] < 0, p["h_neg"], 0.0)
+        return p["w"] * jnp.tanh(a) + h
+
+    def readout(self, p, a):
+        return jnp.tanh(a)
+
+
+@dataclass(frozen=True)
+class Recurrent(Arch):
+    """H&S's nets: ``hidden`` units and one output unit, all biased, activations 0 at the start,
+    updated layer by layer: the hidden units read the input and the previous step's hidden and
+    output units; the output unit then reads the input, this step's hidden units and its own
+    previous value. ``a1``: fully connected. ``a2``: each hidden unit sees only itself (and the
+    input and the output unit); the output unit has no self-connection. ``unit`` is a1 with no
+    hidden unit and tanh: one unit with self, input and bias weights."""
+
+    name: str = "a1"
+    hidden: int = 1
+    sparse: bool = False
+    activation: str = "sigmoid"
+
+    @property
+    def output_range(self):
+        return (0.0, 1.0) if self.activation == "sigmoid" else (-1.0, 1.0)
+
+    def shapes(self, n_in):
+        n = self.hidden
+        return {"hh": (n, n), "oh": (n,), "xh": (n_in, n), "bh": (n,),
+                "ho": (n,), "oo": (), "xo": (n_in,), "bo": ()}
+
+    def initial_carry(self, batch):
+        return jnp.zeros((batch, self.hidden), jnp.float32), jnp.zeros((batch,), jnp.float32)
+
+    def _act(self, net):
+        return jax.nn.sigmoid(net) if self.activation == "sigmoid" else jnp.tanh(net)
+
+    def step(self, p, carry, x_t):
+        h, o = carry
+        hh = p["hh"] * np.eye(self.hidden, dtype=np.float32) if self.sparse else p["hh"]
+        net_h = (h[:, :, None] * hh[None]).sum(1) + o[:, None] * p["oh"] + (x_t[:, :, None] * p["xh"][None]).sum(1)
+        h = self._act(net_h + p["bh"])
+        oo = 0.0 if self.sparse else p["oo"]
+        o = self._act((h * p["ho"]).sum(-1) + oo * o + (x_t * p["xo"]).sum(-1) + p["bo"])
+        return h, o
+
+    def readout(self, p, carry):
+        return carry[1]
+
+
+@dataclass(frozen=True)
+class CellArch(Arch):
+    """A Keras cell (``srnn``, ``lstm``, ``gru``, any units/flavour) and a Dense(1) read-out squashed
+    to the task's target range (tanh for +-targets, sigmoid for 0/1 targets)."""
+
+    cell: KerasCell = KerasCell()
+    squash: str = "sigmoid"
+
+    @property
+    def name(self):
+        return self.cell.name
+
+    @property
+    def output_range(self):
+        return (0.0, 1.0) if self.squash == "sigmoid" else (-1.0, 1.0)
+
+    def shapes(self, n_in):
+        cell = jax.eval_shape(lambda: self.cell.init(jax.random.key(0), n_in))
+        return {"cell": jax.tree.map(lambda s: tuple(s.shape), cell),
+                "kernel": (self.cell.units,), "bias": ()}
+
+    def initial_carry(self, batch):
+        return self.cell.initial_carry(batch, 1)
+
+    def step(self, p, carry, x_t):
+        return self.cell.step(p["cell"], carry, x_t)[0]
+
+    def readout(self, p, carry):
+        h = carry[0] if self.cell.kind == "lstm" else carry
+        z = (h * p["kernel"]).sum(-1) + p["bias"]
+        return jax.nn.sigmoid(z) if self.squash == "sigmoid" else jnp.tanh(z)
+
+
+ARCH_HELP = ("latch1, unit (one tanh unit), a1[:n=N] (N hidden sigmoid units, fully connected), "
+             "a2[:n=N] (sparse, N=10 by default), or a Keras cell spec: srnn, lstm, gru[:units=K]")
+
+
+def make_arch(spec: str, task: GuessTask) -> Arch:
+    """An architecture from its spec (see :data:`ARCH_HELP`), checked against the task's targets."""
+    kind, *options = spec.split(":")
+    try:
+        if kind == "latch1":
+            if options:
+                raise ValueError
+            arch: Arch = Latch1()
+        elif kind == "unit" and not options:
+            arch = Recurrent(name="unit", hidden=0, activation="tanh")
+        elif kind in ("a1", "a2"):
+            hidden = 1 if kind == "a1" else 10
+            for option in options:
+                key, sep, value = option.partition("=")
+                if key != "n" or not sep:
+                    raise ValueError
+                hidden = int(value)
+            if hidden < 0 or (kind == "a2" and hidden < 1):
+                raise ValueError
+            arch = Recurrent(name=spec, hidden=hidden, sparse=kind == "a2")
+        elif kind in ("srnn", "lstm", "gru"):
+            squash = "tanh" if task.targets[0] < 0 else "sigmoid"
+            arch = CellArch(parse_cell(spec), squash)
+        else:
+            raise ValueError
+    except ValueError as err:
+        detail = f" ({err})" if str(err) else ""
+        raise ValueError(f"arch: bad architecture {spec!r}{detail}; use {ARCH_HELP}") from None
+    low, high = arch.output_range
+    if not (low <= task.targets[0] and task.targets[1] <= high):
+        raise ValueError(f"arch: {spec} outputs values in [{low:g}, {high:g}] but {task.name}'s targets are "
+                         f"{task.targets[0]:g} and {task.targets[1]:g}")
+    if isinstance(arch, Latch1) and task.name != "latch1":
+        raise ValueError(f"arch: latch1 only runs the latch1 task, not {task.name}")
+    arch.shapes(task.n_in)
+    return arch
+
+
+def run_arch(arch: Arch, params: Any, x: jax.Array, start: jax.Array) -> jax.Array:
+    """Outputs at each sequence's end, ``(n,)``; the state stays at zero before ``start``."""
+    n, T, _ = x.shape
+
+    def step(carry, inputs):
+        t, x_t = inputs
+        new = arch.step(params, carry, x_t)
+        active = t >= start
+        return jax.tree.map(lambda a, b: jnp.where(active.reshape(-1, *[1] * (a.ndim - 1)), a, b), new, carry), None
+
+    carry, _ = jax.lax.scan(step, arch.initial_carry(n), (jnp.arange(T), jnp.swapaxes(x, 0, 1)))
+    return arch.readout(params, carry)
+
+
+def correct(output: jax.Array, target: jax.Array, tolerance: float) -> jax.Array:
+    """H&S's criterion; NaN/inf outputs are never correct."""
+    return jnp.abs(output - target) < tolerance
+
+
+def make_evaluator(arch: Arch, task: GuessTask) -> Callable:
+    """Jitted ``evaluate(sim_key, ks, x, start, target) -> (G,) bool``: whether guess k (for k in
+    ``ks``) of the simulation classifies every sequence correctly."""
+
+    def one(sim_key, k, x, start, target):
+        params = arch.draw(jax.random.fold_in(sim_key, k), task.n_in)
+        return jnp.all(correct(run_arch(arch, params, x, start), target, task.tolerance))
+
+    batched = jax.jit(jax.vmap(one, in_axes=(None, 0, None, None, None)))
+    cache: dict = {}
+
+    def evaluate(sim_key, ks, x, start, target):
+        shape = (ks.shape, x.shape)
+        if shape not in cache:  # compiled once per batch size, without the slow CPU fusion (train.py)
+            cache[shape] = compile_lowered(batched.lower(sim_key, ks, x, start, target))
+        return cache[shape](sim_key, ks, x, start, target)
+
+    return evaluate
+
+
+def make_scorer(arch: Arch, task: GuessTask) -> Callable:
+    """Jitted ``score(sim_key, k, x, start, target) -> accuracy`` of one guess."""
+
+    def score(sim_key, k, x, start, target):
+        params = arch.draw(jax.random.fold_in(sim_key, k), task.n_in)
+        return jnp.mean(correct(run_arch(arch, params, x, start), target, task.tolerance))
+
+    return jax.jit(score)
+
+
+# --- the search ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GuessConfig:
+    task: str | GuessTask = "latch1"
+    arch: str | Arch | None = None  # default per task: DEFAULT_ARCH
+    simulations: int = 40
+    length: int | None = None  # minimal sequence length T (default per task)
+    length_max: int | None = None
+    train: int = 100
+    test: int = 100
+    max_trials: int = 1_000_000
+    batch: int = 4096  # largest number of guesses evaluated at once
+    seed: int = 0
+    options: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        def need(ok, message):
+            if not ok:
+                raise ValueError(message)
+
+        need(isinstance(self.task, GuessTask) or self.task in TASKS,
+             f"task: unknown task {self.task!r}; allowed: {', '.join(TASKS)}")
+        task = self.guess_task
+        if self.length is None:
+            object.__setattr__(self, "length", task.length)
+        if self.length_max is None:
+            object.__setattr__(self, "length_max", task.length_max(self.length))
+        for name in ("simulations", "length", "train", "test", "max_trials", "batch"):
+            value = getattr(self, name)
+            need(isinstance(value, (int, np.integer)) and value >= 1, f"{name}: must be an integer >= 1, got {value!r}")
+        need(self.length_max >= self.length, f"length_max: must be >= length ({self.length}), got {self.length_max}")
+        need(self.train >= 2 and self.test >= 2, "train, test: need at least 2 sequences (one per class)")
+        if task.name == "adding":
+            need(self.length >= 22, f"length: the adding problem needs T >= 22, got {self.length}")
+        allowed = TASK_OPTIONS.get(task.name, ())
+        for key, value in self.options:
+            need(key in allowed, f"{key}: not an option of {task.name} (options: {', '.join(allowed) or 'none'})")
+            if key == "N":
+                need(float(value).is_integer() and 1 <= value <= self.length,
+                     f"N: must be an integer in [1, {self.length}], got {value:g}")
+            if key == "noise_var":
+                need(value >= 0, f"noise_var: must be >= 0, got {value:g}")
+        _ = self.network  # builds and checks the architecture
+
+    @property
+    def guess_task(self) -> GuessTask:
+        return self.task if isinstance(self.task, GuessTask) else TASKS[self.task]
+
+    @property
+    def network(self) -> Arch:
+        if isinstance(self.arch, Arch):
+            return self.arch
+        return make_arch(self.arch or DEFAULT_ARCH[self.guess_task.name], self.guess_task)
+
+    @property
+    def arch_spec(self) -> str:
+        return self.network.name
+
+    @property
+    def task_options(self) -> dict:
+        return {k: int(v) if k == "N" else float(v) for k, v in self.options}
+
+
+DEFAULT_ARCH = {"latch1": "latch1", "latch2": "unit", "two_sequence": "a1", "parity": "a1", "adding": "a1"}
+
+
+@dataclass
+class GuessResult:
+    config: GuessConfig
+    trials: np.ndarray  # (simulations,) guesses drawn until success; 0 where none succeeded within max_trials
+    test_accuracy: np.ndarray  # (simulations,) of the successful guess; nan where none
+    guesses: int  # guesses evaluated (including those after a batch's first success)
+    seconds: float  # evaluation time, compile excluded
+    compile_seconds: float
+    n_params: int
+
+    @property
+    def solved(self) -> np.ndarray:
+        return self.trials > 0
+
+    def summary(self) -> dict:
+        solved = self.trials[self.solved]
+        cfg = self.config
+        return {
+            "task": cfg.guess_task.name, "arch": cfg.arch_spec, "n_params": self.n_params,
+            "length": cfg.length, "length_max": cfg.length_max, "train": cfg.train, "test": cfg.test,
+            "options": cfg.task_options, "simulations": cfg.simulations, "solved": int(self.solved.sum()),
+            "max_trials": cfg.max_trials,
+            "mean_trials": float(solved.mean()) if solved.size else None,
+            "median_trials": float(np.median(solved)) if solved.size else None,
+            "min_trials": int(solved.min()) if solved.size else None,
+            "max_trials_seen": int(solved.max()) if solved.size else None,
+            "mean_test_accuracy": float(np.nanmean(self.test_accuracy)) if solved.size else None,
+            "guesses_evaluated": self.guesses, "seconds": round(self.seconds, 3),
+            "compile_seconds": round(self.compile_seconds, 3),
+            "guesses_per_second": self.guesses / self.seconds if self.seconds > 0 else None,
+            "sequence_steps_per_second": self.guesses * cfg.train * (cfg.length + cfg.length_max) / 2 / self.seconds
+            if self.seconds > 0 else None,
+        }
+
+
+def guess(cfg: GuessConfig, progress: Callable[[int, int], None] | None = None) -> GuessResult:
+    """Run ``cfg.simulations`` independent random searches (own training and test sets each).
+
+    Guesses are evaluated in batches that double from 64 up to ``cfg.batch`` while a simulation is
+    unsolved; ``progress(simulation, trials)`` is called as each simulation ends.
+    """
+    task, arch = cfg.guess_task, cfg.network
+    evaluate, score = make_evaluator(arch, task), make_scorer(arch, task)
+    base = jax.random.key(cfg.seed)
+    trials = np.zeros(cfg.simulations, np.int64)
+    accuracy = np.full(cfg.simulations, np.nan)
+    guesses, seconds, compiled = 0, 0.0, set()
+    compile_seconds = 0.0
+    for s in range(cfg.simulations):
+        k_sim = jax.random.fold_in(base, s)
+        k_train, k_test, k_guess = jax.random.split(k_sim, 3)
+        train = make_batch(task, k_train, cfg.train, cfg.length, cfg.length_max, **cfg.task_options)
+        drawn, size = 0, 64
+        while drawn < cfg.max_trials:
+            g = min(size, cfg.batch, cfg.max_trials - drawn)
+            ks = jnp.arange(drawn, drawn + g, dtype=jnp.uint32)
+            if g not in compiled:  # time the first call of each batch size apart: it compiles
+                t0 = time.perf_counter()
+                jax.block_until_ready(evaluate(k_guess, ks, train.x, train.start, train.target))
+                compile_seconds += time.perf_counter() - t0
+                compiled.add(g)
+            t0 = time.perf_counter()
+            ok = np.asarray(evaluate(k_guess, ks, train.x, train.start, train.target))
+            seconds += time.perf_counter() - t0
+            guesses += g
+            if ok.any():
+                first = int(np.argmax(ok))
+                trials[s] = drawn + first + 1
+                test = make_batch(task, k_test, cfg.test, cfg.length, cfg.length_max, **cfg.task_options)
+                accuracy[s] = float(score(k_guess, jnp.uint32(drawn + first), test.x, test.start, test.target))
+                break
+            drawn += g
+            size *= 2
+        if progress is not None:
+            progress(s, int(trials[s]))
+    n_params = sum(math.prod(s) for s in jax.tree.leaves(arch.shapes(task.n_in), is_leaf=lambda s: isinstance(s, tuple)))
+    return GuessResult(cfg, trials, accuracy, guesses, seconds, compile_seconds, n_params)

@@ -1,0 +1,180 @@
+"""Random weight guessing: task generators against their definitions, exact variable lengths, and a
+search whose success probability per guess is known."""
+
+import dataclasses
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from latchjax.commands import run
+from latchjax.guessing import (
+    TASKS,
+    Arch,
+    GuessConfig,
+    GuessTask,
+    guess,
+    make_arch,
+    make_batch,
+    run_arch,
+)
+
+
+def batch(name, n=200, length=40, length_max=48, seed=0, **options):
+    return make_batch(TASKS[name], jax.random.key(seed), n, length, length_max, **options)
+
+
+def real(b, i):
+    """Sequence i without its padding."""
+    return b.x[i, b.start[i]:]
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_lengths_padding_and_balance(name):
+    b = batch(name)
+    assert b.lengths.min() >= 40 and b.lengths.max() <= 48 and len(set(b.lengths)) > 3
+    for i in range(len(b.start)):
+        assert np.all(b.x[i, : b.start[i]] == 0)  # left padding only
+    if name != "adding":
+        high = b.target == TASKS[name].targets[1]
+        assert high.sum() == len(high) // 2 and np.all(high[:100]) and not np.any(high[100:])
+
+
+def test_latch_tasks_carry_the_class_only_in_the_first_element():
+    b1, b2 = batch("latch1"), batch("latch2")
+    sign = np.where(np.arange(200) < 100, 1.0, -1.0)
+    for i in range(200):
+        s1, s2 = real(b1, i), real(b2, i)
+        # latch1: channel 1 says which free first input to add; channel 0 is noise after the first element
+        assert s1[0, 1] == sign[i] and np.all(s1[1:, 1] == 0) and s1[0, 0] == 0
+        assert s2[0, 0] == sign[i]
+    noise = np.concatenate([real(b2, i)[1:, 0] for i in range(200)])
+    assert abs(noise.var() - 0.2) < 0.02 and abs(noise.mean()) < 0.02
+    np.testing.assert_allclose(b1.target, 0.8 * sign)
+    np.testing.assert_allclose(b2.target, sign)
+
+
+def test_two_sequence_first_n_elements():
+    b = batch("two_sequence", N=3, noise_var=0.2)
+    for i in range(200):
+        s = real(b, i)[:, 0]
+        assert np.all(s[:3] == (1.0 if i < 100 else -1.0)) and not np.any(np.isin(s[3:], (1.0, -1.0)))
+    np.testing.assert_array_equal(b.target, (np.arange(200) < 100).astype(np.float32))
+
+
+def test_parity_labels_count_the_plus_ones():
+    b = batch("parity")
+    for i in range(200):
+        s = real(b, i)[:, 0]
+        assert set(np.unique(s)) <= {-1.0, 1.0}
+        assert b.target[i] == (np.sum(s > 0) % 2)
+
+
+def test_adding_markers_and_target():
+    b = batch("adding", n=300, length=100, length_max=110)
+    for i in range(300):
+        values, marker = real(b, i).T
+        marked = np.flatnonzero(marker == 1.0)
+        assert len(marked) == 2 and marked[0] < 10 and marked[1] < 50
+        assert np.all(np.abs(values) <= 1)
+        ends = [0, len(marker) - 1]
+        assert all(marker[e] == -1.0 for e in ends if e not in marked)
+        assert np.count_nonzero(marker) == 2 + sum(e not in marked for e in ends)
+        np.testing.assert_allclose(b.target[i], 0.5 + values[marked].sum() / 4, rtol=1e-6)
+
+
+@pytest.mark.parametrize("task, spec", [("parity", "a1:n=2"), ("parity", "a2:n=3"), ("latch2", "unit"),
+                                        ("latch1", "latch1"), ("two_sequence", "lstm:units=2"), ("adding", "gru")])
+def test_a_padded_sequence_gives_what_it_gives_alone(task, spec):
+    """Variable lengths are exact: the state stays at zero through the left padding."""
+    arch = make_arch(spec, TASKS[task])
+    params = arch.draw(jax.random.key(1), TASKS[task].n_in)
+    params = jax.tree.map(lambda w: w / 50.0, params)  # moderate weights, so outputs are not saturated
+    b = batch(task, n=6, length=30, length_max=60)
+    together = run_arch(arch, params, jnp.asarray(b.x), jnp.asarray(b.start))
+    for i in range(6):
+        alone = run_arch(arch, params, jnp.asarray(real(b, i))[None], jnp.zeros(1, jnp.int32))
+        np.testing.assert_allclose(together[i], alone[0], rtol=1e-5, atol=1e-6)
+
+
+@dataclasses.dataclass(frozen=True)
+class OneWeight(Arch):
+    """Output w / 100 for a weight w ~ U[-100, 100], whatever the input."""
+
+    name: str = "one-weight"
+    output_range: tuple = (-1.0, 1.0)
+
+    def shapes(self, n_in):
+        return {"w": ()}
+
+    def initial_carry(self, batch):
+        return jnp.zeros((batch,))
+
+    def step(self, p, carry, x_t):
+        return carry
+
+    def readout(self, p, carry):
+        return carry + p["w"] / 100.0
+
+
+TOY = GuessTask("toy", 1, (-1.0, 1.0), 0.25, 2, lambda T: T,
+                lambda key, n, T, j: (jnp.zeros(j.shape + (1,)), jnp.zeros(n)), "target 0 within 0.25")
+
+
+def test_mean_trials_match_a_known_success_probability():
+    """|w/100| < 0.25 has probability p = 1/4 per guess: trials are geometric with mean 1/p = 4."""
+    result = guess(GuessConfig(task=TOY, arch=OneWeight(), simulations=400, train=2, test=2, seed=3))
+    trials = result.trials
+    assert np.all(trials >= 1)
+    sd = np.sqrt(1 - 0.25) / 0.25 / np.sqrt(400)
+    assert abs(trials.mean() - 4.0) < 4 * sd
+    assert abs(np.mean(trials == 1) - 0.25) < 4 * np.sqrt(0.25 * 0.75 / 400)
+    assert np.all(result.test_accuracy == 1.0)
+
+
+def test_trials_do_not_depend_on_the_batch_size():
+    cfg = GuessConfig(task="latch1", simulations=4, length=20, length_max=24, train=20, test=20)
+    small, large = guess(dataclasses.replace(cfg, batch=1)), guess(cfg)
+    np.testing.assert_array_equal(small.trials, large.trials)
+
+
+def test_latch1_is_solved_quickly_and_generalises():
+    result = guess(GuessConfig(task="latch1", simulations=20, length=100))
+    assert result.solved.all() and result.trials.mean() < 30  # H&S: 6; about 1 guess in 8 gets the signs right
+    assert result.test_accuracy.mean() > 0.95
+
+
+def test_an_impossible_search_stops_at_max_trials():
+    result = guess(GuessConfig(task="adding", simulations=2, length=30, train=20, max_trials=100))
+    assert not result.solved.any() and result.guesses == 200 and result.summary()["mean_trials"] is None
+
+
+def test_guess_command_writes_csv_and_summary(tmp_path, capsys):
+    out = tmp_path / "g"
+    assert run(["guess", "--task", "latch2", "--simulations", "3", "--length", "30", "--train", "20",
+                "--out", str(out), "--quiet"]) == 0
+    lines = (out / "guess.csv").read_text().splitlines()
+    assert lines[0] == "simulation,trials,test_accuracy" and len(lines) == 4
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"task", "simulations", "mean_trials", "median_trials", "guesses_per_second"} <= set(summary)
+    trials = [int(line.split(",")[1]) for line in lines[1:]]
+    assert summary["mean_trials"] == pytest.approx(np.mean(trials)) and summary["simulations"] == 3
+    assert "latch2 with unit (3 weights)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--task", "nope"], "unknown task"),
+    (["--task", "latch2", "--arch", "a1"], "outputs values in [0, 1]"),
+    (["--task", "parity", "--arch", "latch1"], "only runs the latch1 task"),
+    (["--task", "parity", "--arch", "xyz"], "bad architecture"),
+    (["--task", "parity", "--task-option", "N=2"], "not an option of parity"),
+    (["--task", "two_sequence", "--task-option", "N"], "KEY=NUMBER"),
+    (["--task", "latch1", "--simulations", "0"], "simulations: must be an integer >= 1"),
+    (["--task", "latch1", "--length", "50", "--length-max", "40"], "length_max"),
+])
+def test_guess_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    assert run(["guess", *argv, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and not (tmp_path / "x").exists()
