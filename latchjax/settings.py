@@ -30,7 +30,7 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in [
-    Setting("task", str, "latch", "task: latch or bit_relay"),
+    Setting("task", str, "latch", "task: latch, bit_relay, two_sequence or parity"),
     Setting("cells", str, ["srnn", "lstm"], "cells: srnn, lstm, gru (comma-separated)", is_list=True),
     Setting("flavor", str, "keras2", "keras2 (Keras 2.1, hard_sigmoid gates, as in 2018) or keras3"),
     Setting("units", int, 1, "units per recurrent layer"),
@@ -41,6 +41,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("samples", int, 10_000, "samples per length (train + validation)"),
     Setting("noise", float, 0.1, "standard deviation of the Gaussian noise on every element"),
     Setting("middle", int, -1, "bit_relay: position of the second bit (-1: length // 2)"),
+    Setting("informative", int, 1, "two_sequence: number of first elements carrying the class"),
     Setting("lr", float, [1e-3], "learning rates, trained side by side (comma-separated)", is_list=True),
     Setting("forget_bias", float, [1.0], "LSTM forget-gate bias init values, trained side by side", is_list=True),
     Setting("head", str, "softmax", "softmax (Dense(2) + cross-entropy) or sigmoid (Dense(1) + BCE)"),
@@ -136,7 +137,9 @@ def resolve(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
 
 def to_sweep_config(settings: dict[str, Any]) -> SweepConfig:
     """Build (and so validate) the :class:`SweepConfig` of resolved settings."""
-    task_kwargs: dict[str, Any] = {"noise": settings["noise"]}
+    task_kwargs: dict[str, Any] = {} if settings["task"] == "parity" else {"noise": settings["noise"]}
+    if settings["task"] == "two_sequence":
+        task_kwargs["informative"] = settings["informative"]
     if settings["task"] == "bit_relay" and settings["middle"] >= 0:
         task_kwargs["middle"] = settings["middle"]
     if not 0 < settings["threshold"] <= 1:
@@ -156,6 +159,9 @@ def to_sweep_config(settings: dict[str, Any]) -> SweepConfig:
         )
     except ValueError as err:
         raise SettingsError(str(err)) from None
+    if settings["task"] == "two_sequence" and not 1 <= settings["informative"] <= min(cfg.lengths):
+        raise SettingsError(f"informative: must be in [1, {min(cfg.lengths)}] for the shortest length, "
+                            f"got {settings['informative']}")
     if settings["task"] == "bit_relay" and min(cfg.lengths) < 2:
         raise SettingsError(f"lengths: bit_relay needs lengths >= 2, got {min(cfg.lengths)}")
     if settings["task"] == "bit_relay" and not (settings["middle"] < 0 or 0 < settings["middle"] < min(cfg.lengths)):

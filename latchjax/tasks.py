@@ -67,11 +67,37 @@ def bit_relay(
     return x, (same > 0).astype(jnp.int32)
 
 
-TASKS: dict[str, Task] = {"latch": latch, "bit_relay": bit_relay}
+def two_sequence(key: jax.Array, n: int, length: int, *, noise: float = 0.2 ** 0.5,
+                 informative: int = 1) -> tuple[jax.Array, jax.Array]:
+    """Bengio's 2-sequence problem at a fixed length: the first ``informative`` elements are +1
+    (label 1) or -1 (label 0), the rest N(0, noise^2) (H&S: variance 0.2). Positives first.
+
+    :mod:`latchjax.guessing` has the variable-length version (lengths in [T, T + T/10]).
+    """
+    if not 1 <= informative <= length:
+        raise ValueError(f"informative: must be in [1, {length}] for length {length}, got {informative}")
+    s = _signs_positive_first(n)
+    x = noise * jax.random.normal(key, (n, length, 1), jnp.float32)
+    x = jnp.where(jnp.arange(length)[None, :, None] < informative, s[:, None, None], x)
+    return x, (s > 0).astype(jnp.int32)
+
+
+def parity(key: jax.Array, n: int, length: int) -> tuple[jax.Array, jax.Array]:
+    """+-1 sequences; label 1 for an odd number of +1. The first n//2 rows are odd (the first
+    element is flipped where needed), the rest even."""
+    bits = jnp.where(jax.random.bernoulli(key, 0.5, (n, length)), 1.0, -1.0)
+    odd = (jnp.sum(bits > 0, axis=1) % 2) == 1
+    want = _signs_positive_first(n) > 0
+    bits = bits.at[:, 0].multiply(jnp.where(odd == want, 1.0, -1.0))
+    return bits[..., None].astype(jnp.float32), want.astype(jnp.int32)
+
+
+TASKS: dict[str, Task] = {"latch": latch, "bit_relay": bit_relay, "two_sequence": two_sequence, "parity": parity}
 
 
 def make_task(task: str | Task, **kwargs) -> Task:
-    """A task by name (``latch``, ``bit_relay``) or a user function, with options bound."""
+    """A task by name (``latch``, ``bit_relay``, ``two_sequence``, ``parity``) or a user function, with
+    options bound."""
     if isinstance(task, str):
         if task not in TASKS:
             raise ValueError(f"task: unknown task {task!r}; allowed: {', '.join(TASKS)} or a function")
