@@ -50,6 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--force", action="store_true", help="overwrite an existing results directory")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument("--format", choices=FORMATS, default="png", help="figure format")
+    sweep.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted sweep in DIR (its settings "
+                       "come from DIR/config.json; finished chunks are not trained again)")
+    sweep.add_argument("--max-memory", metavar="SIZE", help="cap on the memory one device may use for a chunk, "
+                       "e.g. 2G (default: half an accelerator's memory, a quarter of the host's RAM on CPU)")
+    sweep.add_argument("--chunk-models", type=int, metavar="N", help="models per chunk instead of --max-memory")
+    sweep.add_argument("--distributed", action="store_true", help="one of several processes (jax.distributed, "
+                       "e.g. under SLURM): each trains its share of the chunks, process 0 writes the tables")
+    sweep.add_argument("--coordinator", metavar="HOST:PORT", help="with --num-processes and --process-id: "
+                       "process 0's address, where JAX cannot detect the cluster")
+    sweep.add_argument("--num-processes", type=int, help="processes in a --coordinator run")
+    sweep.add_argument("--process-id", type=int, help="this process's index in a --coordinator run")
     for s in SETTINGS.values():
         default = ",".join(map(str, s.default)) if s.is_list else s.default
         sweep.add_argument(f"--{s.name.replace('_', '-')}", dest=s.name, metavar=s.kind.__name__.upper(),
@@ -161,7 +172,8 @@ class ProgressBar:
         if self.quiet:
             return
         where = f"{info['cell']} lengths {info['lengths'][0]}-{info['lengths'][-1]} ({info['models']} models)"
-        work = info["models"] * info["max_length"] / info["epochs"]
+        # every device reports each epoch of its share of the chunk's models
+        work = info["models"] * info["max_length"] / info["epochs"] / info.get("devices", 1)
         if event == "start":
             self._show(f"compiling {where}")
         elif event == "compiled":
@@ -196,18 +208,6 @@ def _clock(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def _total_work(cfg) -> float:
-    from latchjax.cells import make_cell
-    from latchjax.train import bucket_lengths
-
-    total = 0.0
-    for cell in cfg.cells:
-        n_fb = len(cfg.forget_biases) if make_cell(cell, cfg.units, cfg.flavor).has_forget_bias else 1
-        for group in bucket_lengths(cfg.lengths, cfg.length_buckets):
-            total += len(group) * len(cfg.lrs) * n_fb * cfg.seeds * max(group)
-    return total
-
-
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for package in ("latchjax", "jax", "jaxlib", "optax", "flax", "numpy", "matplotlib"):
@@ -218,46 +218,163 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _size(text: str | None, flag: str) -> int | None:
+    """``2G``, ``512M``, ``1.5GB`` or a number of bytes."""
+    if text is None:
+        return None
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    body = text.strip().upper().removesuffix("B").removesuffix("I")
+    number, unit = (body[:-1], body[-1]) if body and body[-1] in units else (body, "")
+    try:
+        value = int(float(number) * units[unit])
+    except ValueError:
+        raise SettingsError(f"{flag}: expected a size such as 2G, 512M or 1000000, got {text!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{flag}: must be > 0, got {text!r}")
+    return value
+
+
+def _init_distributed(args: argparse.Namespace) -> tuple[int, int]:
+    """Join JAX's multi-process runtime when asked; returns (process index, process count)."""
+    explicit = (args.coordinator, args.num_processes, args.process_id)
+    if not args.distributed and all(v is None for v in explicit):
+        return 0, 1
+    if any(v is None for v in explicit) and not all(v is None for v in explicit):
+        raise SettingsError("--coordinator, --num-processes and --process-id go together (or use --distributed "
+                            "alone on a cluster JAX detects, such as SLURM)")
+    if args.resume is None and args.out is None:
+        raise SettingsError("--out: a multi-process sweep needs an explicit --out shared by every process")
+    import jax
+
+    kwargs = {} if args.coordinator is None else {"coordinator_address": args.coordinator,
+                                                  "num_processes": args.num_processes,
+                                                  "process_id": args.process_id}
+    try:
+        jax.distributed.initialize(**kwargs)
+    except (RuntimeError, ValueError) as err:
+        raise SettingsError(f"--distributed: {str(err).splitlines()[0]}") from None
+    return jax.process_index(), jax.process_count()
+
+
+def _barrier(name: str, processes: int) -> None:
+    """Wait until every process gets here (no timeout worth hitting: a chunk can take hours)."""
+    if processes > 1:
+        from jax._src import distributed
+
+        distributed.global_state.client.wait_at_barrier(f"latchjax-{name}", 7 * 24 * 3600 * 1000)
+
+
+def _plan_devices(plan, local: list) -> list:
+    """The most local devices (<= all) whose count divides every chunk: a resumed run keeps its chunks."""
+    import math
+
+    size = math.gcd(*(c.size for c in plan))
+    count = max(d for d in range(1, len(local) + 1) if size % d == 0)
+    return local[:count]
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
-    if args.preset:
-        base, name = load_preset(args.preset), args.preset
-    elif args.config:
-        base, name = read_toml(args.config), args.config.stem
+    process, processes = _init_distributed(args)
+    memory, chunk_models = _size(args.max_memory, "--max-memory"), args.chunk_models
+    if chunk_models is not None and chunk_models < 1:
+        raise SettingsError(f"--chunk-models: must be >= 1, got {chunk_models}")
+    if args.resume is not None:
+        out = args.resume
+        given = [f"--{k.replace('_', '-')}" for k in SETTINGS if getattr(args, k) is not None]
+        given += [flag for flag, value in (("--preset", args.preset), ("--config", args.config), ("--out", args.out),
+                                           ("--max-memory", memory), ("--chunk-models", chunk_models)) if value]
+        if given:
+            raise SettingsError(f"--resume: takes its settings from {out}/config.json; drop {', '.join(given)}")
+        if not (out / "config.json").is_file() or not (out / "chunks").is_dir():
+            raise SettingsError(f"--resume: {out} is not an unfinished latchjax sweep (no config.json and chunks/)")
+        if (out / "results.npz").is_file():
+            raise SettingsError(f"--resume: {out} is already complete")
+        resolved = json.loads((out / "config.json").read_text())
+        settings = {k: resolved[k] for k in SETTINGS}
+        name = resolved.get("preset", "custom")
     else:
-        base, name = {}, "custom"
-    overrides = {k: parse_flag(s, getattr(args, k)) for k, s in SETTINGS.items() if getattr(args, k) is not None}
-    settings = resolve(base, overrides)
+        if args.preset:
+            base, name = load_preset(args.preset), args.preset
+        elif args.config:
+            base, name = read_toml(args.config), args.config.stem
+        else:
+            base, name = {}, "custom"
+        overrides = {k: parse_flag(s, getattr(args, k)) for k, s in SETTINGS.items() if getattr(args, k) is not None}
+        settings = resolve(base, overrides)
+        out = args.out or Path("runs") / f"{name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     cfg = to_sweep_config(settings)  # validates everything before anything is written
-    out = args.out or Path("runs") / f"{name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-    if out.exists() and any(out.iterdir()):
-        if not args.force:
-            raise SettingsError(f"--out: {out} exists and is not empty; pass --force to overwrite it")
-        if not (out / "config.json").exists():
-            raise SettingsError(f"--out: {out} is not a latchjax results directory; refusing to overwrite it")
-        shutil.rmtree(out)
+
+    import hashlib
 
     import jax
 
     from latchjax import plots, store
-    from latchjax.train import run_sweep
+    from latchjax.train import collect, plan_memory, plan_sweep, train_chunks
 
-    out.mkdir(parents=True, exist_ok=True)
-    resolved = {"preset": name, **{k: base[k] for k in ("description", "reproduces") if k in base}, **settings,
-                "buckets": cfg.length_buckets}
-    store.atomic_write(out / "config.json", json.dumps(resolved, indent=2) + "\n")
+    local = jax.local_devices()
+    if args.resume is not None:
+        plan_args = resolved["plan"]
+    else:
+        plan_args = {"memory": memory, "chunk_models": chunk_models, "devices": len(local)}
+    plan = plan_sweep(cfg, plan_args["memory"], plan_args["chunk_models"], plan_args["devices"])
+    if args.resume is None:
+        plan_args["memory"] = plan_args["memory"] or plan_memory(cfg, plan, plan_args["devices"])
+        plan_args["memory"] = max(plan_args["memory"], plan_memory(cfg, plan, plan_args["devices"]))
+    devices = _plan_devices(plan, local)
+    lock = store.RunLock(out)
+    if process == 0:
+        existing = [p for p in out.iterdir() if p.name != ".lock"] if out.is_dir() else []
+        if args.resume is None and existing and not args.force:
+            raise SettingsError(f"--out: {out} exists and is not empty; pass --force to overwrite it "
+                                f"(or --resume {out} to finish it)")
+        try:
+            lock.acquire()
+        except store.LockError as err:
+            raise SettingsError(str(err)) from None
+        if args.resume is None and existing and not (out / "config.json").exists():
+            lock.release()
+            raise SettingsError(f"--out: {out} is not a latchjax results directory; refusing to overwrite it")
+        if args.resume is None:
+            for entry in out.iterdir():
+                if entry.name != ".lock":
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            resolved = {"preset": name, **{k: base[k] for k in ("description", "reproduces") if k in base},
+                        **settings, "buckets": cfg.length_buckets, "plan": plan_args}
+            store.atomic_write(out / "config.json", json.dumps(resolved, indent=2) + "\n")
+            (out / "chunks").mkdir()
+    _barrier("config", processes)
+    resolved = json.loads((out / "config.json").read_text())
+    plan_id = hashlib.sha256(json.dumps({k: resolved[k] for k in (*SETTINGS, "buckets", "plan")},
+                                        sort_keys=True).encode()).hexdigest()[:16]
+    chunks = store.ChunkStore(out / "chunks", plan_id)
     meta: dict[str, Any] = {"versions": _versions(), "backend": jax.default_backend(),
-                            "devices": [str(d) for d in jax.devices()], "machine": platform.platform(),
+                            "devices": [str(d) for d in devices], "processes": processes,
+                            "machine": platform.platform(), "chunks": len(plan),
+                            "chunk_models": sorted({c.size for c in plan}), "memory_estimate": plan_args["memory"],
                             "start": datetime.datetime.now().isoformat(timespec="seconds")}
-    parts = out / "parts"
-    parts.mkdir()
-    bar = ProgressBar(_total_work(cfg), args.quiet)
+
+    def owns(chunk) -> bool:
+        return chunk.index % processes == process
+
+    todo = [c for c in plan if owns(c) and not chunks.path(c).is_file()]
+    done_before = chunks.finished(plan)
+    if done_before and process == 0 and not args.quiet:
+        print(f"resuming {out}: {done_before} of {len(plan)} chunks already done", file=sys.stderr)
+    bar = ProgressBar(sum(c.models * max(c.lengths) for c in todo), args.quiet)
     try:
-        result = run_sweep(cfg, progress=bar, on_cell=lambda r: store.save_result(r, parts / f"{r.coords['cell'][0]}.npz"))
+        train_chunks(cfg, plan, chunks, owns, progress=bar, devices=devices)
     except KeyboardInterrupt:
         bar.close()
-        print(f"latchjax: interrupted; the cells finished so far are saved in {parts}", file=sys.stderr)
+        lock.release()
+        print(f"latchjax: interrupted; {chunks.finished(plan)} of {len(plan)} chunks are saved in {out / 'chunks'}. "
+              f"Resume with: latchjax sweep --resume {out}", file=sys.stderr)
         return 130
     bar.close()
+    _barrier("trained", processes)
+    if process != 0:
+        print(f"process {process}: trained its {len(todo)} chunks of {out}")
+        return 0
+    result = collect(cfg, plan, chunks)
     meta["end"] = datetime.datetime.now().isoformat(timespec="seconds")
     meta["timing"] = result.timing
     meta["compile_s"] = round(sum(t["compile_s"] for t in result.timing.values()), 2)
@@ -266,7 +383,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     store.save_params(result, out / "params.npz")
     store.write_tables(result, settings, out, settings["threshold"])
     store.atomic_write(out / "meta.json", json.dumps(meta, indent=2) + "\n")
-    shutil.rmtree(parts)
+    shutil.rmtree(out / "chunks")
+    lock.release()
     plots.draw_all(result, out / "figures", settings["threshold"], _title(resolved), args.format)
     if not args.quiet:
         print(_summary_text(out))

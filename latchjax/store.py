@@ -9,6 +9,8 @@ Layout (the contract other tools rely on)::
     DIR/history.csv    one row per model per epoch
     DIR/summary.csv    one row per (cell, length, lr, forget_bias): success frequency, Wilson 95% CI
     DIR/figures/       see :mod:`latchjax.plots`
+    DIR/chunks/        while a sweep runs: one ``.npz`` per finished chunk (removed when the sweep ends)
+    DIR/.lock          while a sweep runs: held (``flock``) by the process writing DIR
 
 Files are written to a temporary name and renamed, so a reader never sees half a file.
 """
@@ -16,10 +18,14 @@ Files are written to a temporary name and renamed, so a reader never sees half a
 from __future__ import annotations
 
 import csv
+import fcntl
+import hashlib
 import io
 import itertools
 import json
 import os
+import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +103,106 @@ def load_params(path: Path) -> dict[str, dict[int, dict]]:
                 node = node.setdefault(key, {})
             node[keys[-1]] = data[name]
     return params
+
+
+class ChunkStore:
+    """Finished chunks of a sweep, one ``DIR/chunks/<name>.npz`` each, written atomically.
+
+    Each file carries a SHA-256 digest of its arrays and the ``plan_id`` of the sweep it belongs
+    to; a file that is truncated, corrupted or from another plan is reported and ignored, so its
+    chunk is trained again.
+    """
+
+    def __init__(self, directory: Path, plan_id: str) -> None:
+        self.dir = Path(directory)
+        self.plan_id = plan_id
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def path(self, chunk) -> Path:
+        return self.dir / f"{chunk.name}.npz"
+
+    @staticmethod
+    def _digest(arrays: dict[str, np.ndarray]) -> str:
+        h = hashlib.sha256()
+        for name in sorted(arrays):
+            a = np.ascontiguousarray(arrays[name])
+            h.update(name.encode() + str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
+        return h.hexdigest()
+
+    def save(self, chunk, out: dict) -> None:
+        arrays: dict[str, np.ndarray] = {}
+        _flatten(out, "out", arrays)
+        meta = json.dumps({"chunk": chunk.name, "plan_id": self.plan_id, "digest": self._digest(arrays)})
+        buf = io.BytesIO()
+        np.savez(buf, meta=meta, **arrays)
+        atomic_write(self.path(chunk), buf.getvalue())
+
+    def load(self, chunk) -> dict | None:
+        path = self.path(chunk)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path) as data:
+                meta = json.loads(str(data["meta"]))
+                arrays = {k: data[k] for k in data.files if k != "meta"}
+            ok = meta.get("chunk") == chunk.name and meta.get("plan_id") == self.plan_id and \
+                meta.get("digest") == self._digest(arrays)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            ok = False
+        if not ok:
+            print(f"latchjax: {path} is damaged or from another sweep; its chunk will be trained again",
+                  file=sys.stderr)
+            path.unlink(missing_ok=True)
+            return None
+        tree: dict = {}
+        for name, value in arrays.items():
+            node = tree
+            *keys, last = name.split("/")[1:]
+            for key in keys:
+                node = node.setdefault(key, {})
+            node[last] = value
+        return tree
+
+    def finished(self, plan) -> int:
+        return sum(self.path(c).is_file() for c in plan)
+
+
+class LockError(RuntimeError):
+    pass
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``DIR/.lock``, held while a process writes DIR. The kernel drops it
+    when the process ends, however it ends (kill -9 included), so a stale lock cannot block a resume."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = Path(directory) / ".lock"
+        self.file = None
+
+    def acquire(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(self.path, "a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise LockError(f"{self.path.parent} is in use by {holder}; wait for it to finish "
+                            f"(or stop it) before running or resuming this sweep") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"latchjax pid {os.getpid()} on {os.uname().nodename}\n")
+        f.flush()
+        self.file = f
+        return self
+
+    def release(self) -> None:
+        if self.file is not None:
+            self.path.unlink(missing_ok=True)
+            fcntl.flock(self.file, fcntl.LOCK_UN)
+            self.file.close()
+            self.file = None
 
 
 def load_result(path: Path) -> SweepResult:

@@ -256,16 +256,24 @@ def compile_lowered(lowered: Any) -> Any:
 
 
 def make_trainer(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int,
-                 on_epoch: Callable[[Any], None] | None = None) -> Callable:
+                 on_epoch: Callable[[Any], None] | None = None, devices: list | None = None) -> Callable:
     """Jitted ``trainer(keys, lrs, forget_biases, lengths, x_train, y_train, x_val, y_val)``.
 
     ``keys``, ``lrs``, ``forget_biases`` have shape ``(n_models,)`` (models sharing data);
     ``lengths`` and the data arrays have a leading length axis. Outputs have shape
-    ``(n_lengths, n_models, ...)``.
+    ``(n_lengths, n_models, ...)``. With several ``devices`` the model axis is split across them
+    (``shard_map``: each device trains its own models on a copy of the data; nothing is exchanged),
+    so ``n_models`` must be a multiple of ``len(devices)``.
     """
     train_model = _make_train_model(cell, cfg, n_in, max_length, on_epoch)
     per_length = jax.vmap(train_model, in_axes=(0, 0, 0, None, None, None, None, None))
-    return jax.jit(jax.vmap(per_length, in_axes=(None, None, None, 0, 0, 0, 0, 0)))
+    trainer = jax.vmap(per_length, in_axes=(None, None, None, 0, 0, 0, 0, 0))
+    if devices is not None and len(devices) > 1:
+        mesh = jax.sharding.Mesh(np.asarray(devices), ("models",))
+        models, shared = jax.sharding.PartitionSpec("models"), jax.sharding.PartitionSpec()
+        trainer = jax.shard_map(trainer, mesh=mesh, in_specs=(models,) * 3 + (shared,) * 5,
+                                out_specs=jax.sharding.PartitionSpec(None, "models"), check_vma=False)
+    return jax.jit(trainer)
 
 
 def bucket_lengths(lengths: tuple[int, ...], buckets: int) -> list[tuple[int, ...]]:
@@ -295,81 +303,256 @@ def bucket_lengths(lengths: tuple[int, ...], buckets: int) -> list[tuple[int, ..
     return groups[::-1]
 
 
+# --- planning: chunks that fit in memory ----------------------------------------------------------
+
+_GATES = {"srnn": 1, "gru": 3, "lstm": 4}
+
+
+def model_bytes(cell: Cell, cfg: SweepConfig, n_lengths: int, max_length: int, n_in: int) -> int:
+    """Estimated device memory of one model (all ``n_lengths`` lengths of a bucket) while training.
+
+    The backward pass keeps every time step of a minibatch: about ``(4 g + 2) units + 2 + n_in``
+    floats per sample and step for a cell with g gate blocks (SimpleRNN 1, GRU 3, LSTM 4; Flax cells
+    are counted as 4). Fitted to XLA's own ``memory_analysis()`` (tests/test_plan.py), which it
+    overestimates by up to 50% (SimpleRNN; 5-20% for LSTM and GRU).
+    """
+    gates = _GATES.get(getattr(cell, "kind", "lstm"), 4)
+    floats = (4 * gates + 2) * cell.units + 2 + n_in
+    return 4 * n_lengths * cfg.batch_size * max_length * floats
+
+
+def data_bytes(cfg: SweepConfig, n_lengths: int, max_length: int, n_in: int) -> int:
+    """The bucket's dataset (train + validation), shared by every model of a device."""
+    return 4 * n_lengths * cfg.samples * max_length * (n_in + 1)
+
+
+def default_memory_budget(device: Any = None) -> int:
+    """Bytes one device may use for a chunk: half an accelerator's memory, or a quarter of the host's RAM."""
+    device = device or jax.local_devices()[0]
+    if device.platform != "cpu":
+        limit = (device.memory_stats() or {}).get("bytes_limit")
+        if limit:
+            return int(limit) // 2
+        return 8 << 30
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Models ``start:stop`` (flattened lr x forget_bias x seed) of one cell, for every length of one
+    bucket: one call of a compiled program whose model axis has ``size`` entries (the last chunk of a
+    bucket is padded with copies of its last model, so every chunk of a bucket shares one program)."""
+
+    index: int
+    cell_index: int
+    bucket: int
+    lengths: tuple[int, ...]
+    start: int
+    stop: int
+    size: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.index:05d}-cell{self.cell_index}-bucket{self.bucket}-models{self.start}-{self.stop}"
+
+    @property
+    def models(self) -> int:
+        return (self.stop - self.start) * len(self.lengths)
+
+
+def _n_in(cfg: SweepConfig) -> int:
+    task = make_task(cfg.task, **cfg.task_kwargs)
+    x, _ = jax.eval_shape(lambda: task(jax.random.key(0), 2, max(cfg.lengths)))
+    return int(x.shape[-1])
+
+
+def _fb_values(cfg: SweepConfig, cell: Cell) -> tuple[float, ...]:
+    return cfg.forget_biases if cell.has_forget_bias else cfg.forget_biases[:1]
+
+
+def plan_sweep(cfg: SweepConfig, memory: int | None = None, chunk_models: int | None = None,
+               devices: int | None = None) -> list[Chunk]:
+    """Split every cell's models into chunks that fit ``memory`` bytes per device.
+
+    ``chunk_models`` fixes the models per chunk instead (rounded up to a multiple of ``devices``,
+    the number of local devices the model axis is split across, and to at least 2 per device). The
+    estimate comes from :func:`model_bytes` and :func:`data_bytes`, before anything is compiled.
+    A model's results do not depend on its chunk: chunked and unchunked sweeps agree bit for bit
+    (tests/test_chunks.py).
+    """
+    devices = devices or len(jax.local_devices())
+    n_in = _n_in(cfg)
+    budget = memory or default_memory_budget()
+    chunks: list[Chunk] = []
+    for ci, cell in enumerate(cfg.cells):
+        cell = make_cell(cell, cfg.units, cfg.flavor)
+        n_models = len(cfg.lrs) * len(_fb_values(cfg, cell)) * cfg.seeds
+        for bi, group in enumerate(bucket_lengths(cfg.lengths, cfg.length_buckets)):
+            if chunk_models:
+                per_device = -(-chunk_models // devices)
+            else:
+                free = budget - data_bytes(cfg, len(group), max(group), n_in)
+                per_device = max(1, free // model_bytes(cell, cfg, len(group), max(group), n_in))
+            # at least 2 models per device: XLA compiles a model axis of size 1 differently, and results would
+            # differ in the last bit from the same models trained in wider chunks
+            per_device = max(2, min(per_device, -(-n_models // devices)))
+            size = per_device * devices
+            for start in range(0, n_models, size):
+                chunks.append(Chunk(len(chunks), ci, bi, group, start, min(start + size, n_models), size))
+    return chunks
+
+
+def plan_memory(cfg: SweepConfig, plan: list[Chunk], devices: int = 1) -> int:
+    """Estimated peak bytes per device of the largest chunk in ``plan``."""
+    n_in = _n_in(cfg)
+    peak = 0
+    for chunk in plan:
+        cell = make_cell(cfg.cells[chunk.cell_index], cfg.units, cfg.flavor)
+        n_len, t_max = len(chunk.lengths), max(chunk.lengths)
+        need = data_bytes(cfg, n_len, t_max, n_in) + chunk.size // devices * model_bytes(cell, cfg, n_len, t_max, n_in)
+        peak = max(peak, need)
+    return peak
+
+
+# --- running chunks -------------------------------------------------------------------------------
+
 Progress = Callable[[str, dict], None]
 
 
-def train_cell(cfg: SweepConfig, cell: Cell | str, datasets: dict[tuple[int, ...], Dataset] | None = None,
-               progress: Progress | None = None) -> SweepResult:
-    """Train every (length, lr, forget_bias, seed) model of one cell; returns a :class:`SweepResult`.
+class MemoryStore:
+    """Finished chunks kept in memory (the default); :class:`latchjax.store.ChunkStore` keeps them on disk."""
 
-    ``progress(event, info)`` hears ``"start"`` before compiling each length bucket, ``"compiled"``,
-    ``"epoch"`` after every epoch and ``"done"`` with the bucket's compile and run seconds.
-    """
-    cell = make_cell(cell, cfg.units, cfg.flavor)
-    task = make_task(cfg.task, **cfg.task_kwargs)
-    fbs = cfg.forget_biases if cell.has_forget_bias else cfg.forget_biases[:1]
+    def __init__(self) -> None:
+        self.chunks: dict[str, dict] = {}
+
+    def load(self, chunk: Chunk) -> dict | None:
+        return self.chunks.get(chunk.name)
+
+    def save(self, chunk: Chunk, out: dict) -> None:
+        self.chunks[chunk.name] = out
+
+
+def _model_grid(cfg: SweepConfig, cell: Cell) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Keys, learning rates and forget biases of every model of a cell, flattened (lr, forget_bias, seed)."""
+    fbs = _fb_values(cfg, cell)
     grid = np.meshgrid(np.arange(len(cfg.lrs)), np.arange(len(fbs)), np.arange(cfg.seeds), indexing="ij")
     lr_idx, fb_idx, seed_idx = (g.ravel() for g in grid)
     base = jax.random.key(cfg.seed)
     keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(jnp.asarray(seed_idx))
-    lrs = jnp.asarray(np.asarray(cfg.lrs, np.float32)[lr_idx])
-    fb_values = jnp.asarray(np.asarray(fbs, np.float32)[fb_idx])
+    return keys, np.asarray(cfg.lrs, np.float32)[lr_idx], np.asarray(fbs, np.float32)[fb_idx]
 
-    per_length: dict[int, dict] = {}
-    compile_s = run_s = 0.0
-    for group in bucket_lengths(cfg.lengths, cfg.length_buckets):
-        data = (datasets or {}).get(group) or make_dataset(
-            task, group, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed
-        )
-        info = {"cell": cell.name, "lengths": group, "max_length": data.max_length,
-                "models": len(group) * len(keys), "epochs": cfg.epochs}
+
+def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable[[Chunk], bool] = lambda c: True,
+                 progress: Progress | None = None, devices: list | None = None) -> int:
+    """Train every chunk of ``plan`` that ``owns`` and ``store`` does not have yet; save each as it ends.
+
+    ``progress(event, info)`` hears ``"start"`` before compiling a program, ``"compiled"``, ``"epoch"``
+    after every epoch and ``"done"`` with the chunk's compile and run seconds. Returns the number of
+    chunks trained.
+    """
+    devices = devices if devices is not None else jax.local_devices()
+    task = make_task(cfg.task, **cfg.task_kwargs)
+    datasets: dict[tuple[int, ...], Dataset] = {}
+    programs: dict[tuple[int, int], Any] = {}
+    current: dict = {}  # the chunk a compiled program is running, for its epoch callbacks
+    trained = 0
+    for chunk in plan:
+        if not owns(chunk) or store.load(chunk) is not None:
+            continue
+        cell = make_cell(cfg.cells[chunk.cell_index], cfg.units, cfg.flavor)
+        group = chunk.lengths
+        if group not in datasets:
+            datasets = {group: make_dataset(task, group, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed)}
+        data = datasets[group]
+        keys, lrs, fbs = _model_grid(cfg, cell)
+        pick = np.minimum(np.arange(chunk.start, chunk.start + chunk.size), chunk.stop - 1)  # pad with the last
+        info = {"cell": cell.name, "lengths": group, "max_length": data.max_length, "models": chunk.models,
+                "epochs": cfg.epochs, "devices": len(devices), "chunk": chunk.index}
         report = (lambda event, **extra: progress(event, info | extra)) if progress else (lambda *a, **k: None)
-        on_epoch = (lambda e: report("epoch", epoch=int(e) + 1)) if progress else None
-        trainer = make_trainer(cell, cfg, data.n_in, data.max_length, on_epoch)
-        report("start")
-        args = (keys, lrs, fb_values, jnp.asarray(data.lengths), data.x_train, data.y_train, data.x_val, data.y_val)
+        args = (keys[pick], jnp.asarray(lrs[pick]), jnp.asarray(fbs[pick]), jnp.asarray(data.lengths),
+                data.x_train, data.y_train, data.x_val, data.y_val)
         t0 = time.perf_counter()
-        compiled = compile_lowered(trainer.lower(*args))
+        program_key = (chunk.cell_index, chunk.bucket)
+        if program_key not in programs:
+            report("start")
+            on_epoch = (lambda e: progress("epoch", current | {"epoch": int(e) + 1})) if progress else None
+            trainer = make_trainer(cell, cfg, data.n_in, data.max_length, on_epoch, devices)
+            programs[program_key] = compile_lowered(trainer.lower(*args))
+        current.clear()
+        current.update(info)
         t1 = time.perf_counter()
         report("compiled", compile_s=t1 - t0)
-        out = jax.block_until_ready(compiled(*args))
+        out = jax.tree.map(lambda a: np.asarray(a)[:, : chunk.stop - chunk.start], programs[program_key](*args))
         t2 = time.perf_counter()
-        compile_s += t1 - t0
-        run_s += t2 - t1
         report("done", compile_s=t1 - t0, run_s=t2 - t1)
-        out = jax.tree.map(np.asarray, out)
-        for i, length in enumerate(group):
-            per_length[length] = jax.tree.map(lambda a, i=i: a[i], out)
-
-    shape = (len(cfg.lrs), len(fbs), cfg.seeds)
-    stacked = {name: np.stack([per_length[n][name] for n in cfg.lengths]) for name in (*METRICS, "diverged")}
-    metrics = {}
-    for name, arr in stacked.items():  # (length, model[, epoch]) -> (length, lr, fb, seed[, epoch])
-        arr = arr.reshape(len(cfg.lengths), *shape, *arr.shape[2:])
-        if len(fbs) < len(cfg.forget_biases):  # the bias has no effect on this cell: same model for every value
-            arr = np.repeat(arr, len(cfg.forget_biases), axis=2)
-        metrics[name] = arr
-    params = [per_length[n]["params"] for n in cfg.lengths]
-    return SweepResult.from_cell(cell.name, cfg, metrics, params, compile_s=compile_s, run_s=run_s)
+        out["timing"] = {"compile_s": np.float64(t1 - t0), "run_s": np.float64(t2 - t1)}
+        store.save(chunk, out)
+        trained += 1
+    return trained
 
 
-def run_sweep(cfg: SweepConfig, progress: Progress | None = None,
-              on_cell: Callable[[SweepResult], None] | None = None) -> SweepResult:
-    """Train every cell of ``cfg`` (one compiled program per cell and length bucket).
-
-    ``on_cell(result)`` is called as each cell finishes, e.g. to save it before the next starts.
-    """
-    task = make_task(cfg.task, **cfg.task_kwargs)
-    datasets = {
-        group: make_dataset(task, group, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed)
-        for group in bucket_lengths(cfg.lengths, cfg.length_buckets)
-    }
+def collect(cfg: SweepConfig, plan: list[Chunk], store: Any,
+            on_cell: Callable[[SweepResult], None] | None = None) -> SweepResult:
+    """Assemble the :class:`SweepResult` of a sweep from the stored outputs of all its chunks."""
     parts = []
-    for cell in cfg.cells:
-        parts.append(train_cell(cfg, cell, datasets, progress))
+    for ci, spec in enumerate(cfg.cells):
+        cell = make_cell(spec, cfg.units, cfg.flavor)
+        mine = [c for c in plan if c.cell_index == ci]
+        outs = {}
+        for chunk in mine:
+            out = store.load(chunk)
+            if out is None:
+                raise RuntimeError(f"chunk {chunk.name} of {cell.name} is missing")
+            outs[chunk.name] = out
+        per_length: dict[int, dict] = {}
+        for bucket in sorted({c.bucket for c in mine}):
+            chunks = sorted((c for c in mine if c.bucket == bucket), key=lambda c: c.start)
+            joined = jax.tree.map(lambda *a: np.concatenate(a, axis=1),
+                                  *[{k: v for k, v in outs[c.name].items() if k != "timing"} for c in chunks])
+            for i, length in enumerate(chunks[0].lengths):
+                per_length[length] = jax.tree.map(lambda a, i=i: a[i], joined)
+        compile_s = sum(float(o["timing"]["compile_s"]) for o in outs.values())
+        run_s = sum(float(o["timing"]["run_s"]) for o in outs.values())
+        fbs = _fb_values(cfg, cell)
+        shape = (len(cfg.lrs), len(fbs), cfg.seeds)
+        metrics = {}
+        for name in (*METRICS, "diverged"):  # (length, model[, epoch]) -> (length, lr, fb, seed[, epoch])
+            arr = np.stack([per_length[n][name] for n in cfg.lengths])
+            arr = arr.reshape(len(cfg.lengths), *shape, *arr.shape[2:])
+            if len(fbs) < len(cfg.forget_biases):  # the bias has no effect on this cell: same model for every value
+                arr = np.repeat(arr, len(cfg.forget_biases), axis=2)
+            metrics[name] = arr
+        params = [per_length[n]["params"] for n in cfg.lengths]
+        parts.append(SweepResult.from_cell(cell.name, cfg, metrics, params, compile_s=compile_s, run_s=run_s))
         if on_cell is not None:
             on_cell(parts[-1])
     return SweepResult.concat(parts)
+
+
+def train_cell(cfg: SweepConfig, cell: Cell | str, progress: Progress | None = None) -> SweepResult:
+    """Train every (length, lr, forget_bias, seed) model of one cell; returns a :class:`SweepResult`."""
+    return run_sweep(cfg.replace(cells=(cell,)), progress)
+
+
+def run_sweep(cfg: SweepConfig, progress: Progress | None = None,
+              on_cell: Callable[[SweepResult], None] | None = None, *, plan: list[Chunk] | None = None,
+              store: Any = None, memory: int | None = None, chunk_models: int | None = None,
+              devices: list | None = None) -> SweepResult:
+    """Train every model of ``cfg`` and return the results.
+
+    The sweep is split into chunks (:func:`plan_sweep`: by ``memory`` bytes per device or
+    ``chunk_models``), each a call of one compiled program per cell and length bucket, with the
+    model axis split across ``devices`` (default: all local devices). ``store`` (default: in
+    memory) keeps finished chunks; chunks it already has are not trained again. ``on_cell(result)``
+    is called as each cell is assembled.
+    """
+    devices = devices if devices is not None else jax.local_devices()
+    plan = plan or plan_sweep(cfg, memory, chunk_models, len(devices))
+    store = store if store is not None else MemoryStore()
+    train_chunks(cfg, plan, store, progress=progress, devices=devices)
+    return collect(cfg, plan, store, on_cell)
 
 
 def train_one(cfg: SweepConfig, cell: Cell | str, length: int, seed: int, lr: float | None = None,

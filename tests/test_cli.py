@@ -35,7 +35,7 @@ def test_sweep_writes_the_results_directory(run_dir):
         assert (run_dir / name).is_file(), name
     for name in ("success_frequency", "mean_val_acc", "val_acc_distribution"):
         assert (run_dir / "figures" / f"{name}.png").stat().st_size > 10_000
-    assert not (run_dir / "parts").exists()
+    assert not (run_dir / "chunks").exists() and not (run_dir / ".lock").exists()
     results = rows(run_dir / "results.csv")
     assert len(results) == 2 * 2 * 2 * 3  # cells x lengths x lrs x seeds
     assert {"cell", "flavor", "units", "length", "seed", "lr", "val_acc", "val_loss", "train_acc", "train_loss",
@@ -148,25 +148,3 @@ def test_console_script_errors_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
     assert not (tmp_path / "runs").exists()
-
-
-def test_interrupted_sweep_keeps_finished_cells(tmp_path, monkeypatch, capsys):
-    import latchjax.train
-
-    real = latchjax.train.train_cell
-    calls = []
-
-    def second_cell_interrupted(cfg, cell, *args, **kwargs):
-        calls.append(cell)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(cfg, cell, *args, **kwargs)
-
-    monkeypatch.setattr(latchjax.train, "train_cell", second_cell_interrupted)
-    out = tmp_path / "run"
-    assert run(["sweep", "--cells", "srnn,lstm", "--lengths", "3", "--seeds", "2", "--epochs", "1",
-                "--samples", "80", "--quiet", "--out", str(out)]) == 130
-    assert "interrupted" in capsys.readouterr().err
-    saved = store.load_result(out / "parts" / "srnn.npz")
-    assert saved.coords["cell"] == ["srnn"] and saved.metrics["val_acc"].shape == (1, 1, 1, 1, 2, 1)
-    assert not (out / "results.csv").exists()
