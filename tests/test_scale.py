@@ -1,0 +1,89 @@
+"""Scaling out, in real processes: 4 (fake) devices == 1 device, kill -9 then --resume == an
+uninterrupted run, and two processes on localhost (jax.distributed) == one process."""
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+from latchjax.commands import run
+
+SWEEP = ["--cells", "srnn", "--lengths", "10,20", "--seeds", "8", "--lr", "0.01,0.001", "--epochs", "2",
+         "--samples", "1000", "--buckets", "1", "--chunk-models", "2", "--quiet"]  # 8 chunks
+CLI = [sys.executable, "-m", "latchjax.cli", "sweep"]
+
+
+def tables(path):
+    return {name: (path / name).read_text() for name in ("results.csv", "history.csv", "summary.csv")}
+
+
+def env(**extra):
+    return {**os.environ, "JAX_PLATFORMS": "cpu", **extra}
+
+
+def test_four_devices_give_the_one_device_results():
+    script = textwrap.dedent("""
+        import jax, numpy as np
+        from latchjax import SweepConfig, run_sweep
+        from latchjax.train import METRICS, plan_sweep
+        assert len(jax.local_devices()) == 4
+        cfg = SweepConfig(cells=("srnn", "gru"), lengths=(3, 6, 11), seeds=5, epochs=2, samples=96,
+                          lrs=(1e-2, 1e-3), length_buckets=2)
+        epochs = []
+        four = run_sweep(cfg, progress=lambda event, info: epochs.append(1) if event == "epoch" else None)
+        one = run_sweep(cfg, devices=jax.local_devices()[:1])
+        plan = plan_sweep(cfg)
+        assert all(c.size % 4 == 0 for c in plan)
+        assert len(epochs) == len(plan) * cfg.epochs * 4, len(epochs)  # every device ran its share
+        for name in (*METRICS, "diverged"):
+            assert np.array_equal(four.metrics[name], one.metrics[name]), name
+        print("identical")
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                          env=env(XLA_FLAGS="--xla_force_host_platform_device_count=4"))
+    assert proc.returncode == 0 and "identical" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_kill_9_then_resume_gives_the_uninterrupted_tables(tmp_path):
+    assert run(["sweep", *SWEEP, "--out", str(tmp_path / "straight")]) == 0
+    out = tmp_path / "killed"
+    k = random.randint(1, 6)
+    proc = subprocess.Popen([*CLI, *SWEEP, "--out", str(out)], env=env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while proc.poll() is None and time.time() < deadline:
+        chunks = out / "chunks"
+        if chunks.is_dir() and len(list(chunks.glob("*.npz"))) >= k:
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL, f"the sweep ended before its {k}th chunk"
+    assert not (out / "results.csv").exists()
+    done = len(list((out / "chunks").glob("*.npz")))
+    assert k <= done < 8
+    assert run(["sweep", "--resume", str(out), "--quiet"]) == 0  # the dead process's lock does not block it
+    assert tables(out) == tables(tmp_path / "straight")
+
+
+def test_two_processes_on_localhost_give_the_one_process_tables(tmp_path):
+    assert run(["sweep", *SWEEP, "--out", str(tmp_path / "single")]) == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "multi"
+    procs = [subprocess.Popen([*CLI, *SWEEP, "--out", str(out), "--coordinator", f"127.0.0.1:{port}",
+                               "--num-processes", "2", "--process-id", str(i)], env=env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    try:
+        results = [p.communicate(timeout=600) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for p, (stdout, stderr) in zip(procs, results):
+        assert p.returncode == 0, stderr[-2000:]
+    assert "process 1: trained its 4 chunks" in results[1][0]
+    assert tables(out) == tables(tmp_path / "single")
