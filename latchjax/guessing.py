@@ -230,8 +230,13 @@ class Recurrent(Arch):
 
     def step(self, p, carry, x_t):
         h, o = carry
-        hh = p["hh"] * np.eye(self.hidden, dtype=np.float32) if self.sparse else p["hh"]
-        net_h = (h[:, :, None] * hh[None]).sum(1) + o[:, None] * p["oh"] + (x_t[:, :, None] * p["xh"][None]).sum(1)
+        if self.sparse:  # each hidden unit sees only itself
+            recurrent = h * jnp.diagonal(p["hh"])
+        elif self.hidden <= 4:  # a few multiply-adds beat a tiny matmul
+            recurrent = (h[:, :, None] * p["hh"][None]).sum(1)
+        else:
+            recurrent = h @ p["hh"]
+        net_h = recurrent + o[:, None] * p["oh"] + (x_t[:, :, None] * p["xh"][None]).sum(1)
         h = self._act(net_h + p["bh"])
         oo = 0.0 if self.sparse else p["oo"]
         o = self._act((h * p["ho"]).sum(-1) + oo * o + (x_t * p["xo"]).sum(-1) + p["bo"])

@@ -386,10 +386,11 @@ def plan_sweep(cfg: SweepConfig, memory: int | None = None, chunk_models: int | 
     n_in = _n_in(cfg)
     budget = memory or default_memory_budget()
     chunks: list[Chunk] = []
-    for ci, cell in enumerate(cfg.cells):
-        cell = make_cell(cell, cfg.units, cfg.flavor)
-        n_models = len(cfg.lrs) * len(_fb_values(cfg, cell)) * cfg.seeds
-        for bi, group in enumerate(bucket_lengths(cfg.lengths, cfg.length_buckets)):
+    # bucket-major, so that consecutive chunks share a dataset (one is held at a time)
+    for bi, group in enumerate(bucket_lengths(cfg.lengths, cfg.length_buckets)):
+        for ci, cell in enumerate(cfg.cells):
+            cell = make_cell(cell, cfg.units, cfg.flavor)
+            n_models = len(cfg.lrs) * len(_fb_values(cfg, cell)) * cfg.seeds
             if chunk_models:
                 per_device = -(-chunk_models // devices)
             else:

@@ -83,7 +83,7 @@ def test_two_processes_on_localhost_give_the_one_process_tables(tmp_path):
     finally:
         for p in procs:
             p.kill()
-    for p, (stdout, stderr) in zip(procs, results):
+    for p, (_, stderr) in zip(procs, results):
         assert p.returncode == 0, stderr[-2000:]
     assert "process 1: trained its 4 chunks" in results[1][0]
     assert tables(out) == tables(tmp_path / "single")

@@ -74,12 +74,12 @@ def guessing_rows(rerun: bool) -> list[str]:
 
 
 def gradient_rows() -> list[str]:
-    lines = ["| task | length | cell | lr | success (95% CI) | median training sequences to success |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| task | length | cell | lr | success (95% CI) | mean final val acc | "
+             "median training sequences to success |", "|---|---|---|---|---|---|---|"]
     for preset in ("gd-two-sequence", "gd-parity"):
         path = RUNS / preset
         if not (path / "results.npz").is_file():
-            lines.append(f"| (run `latchjax sweep --preset guessing/{preset} --out runs/guessing/{preset}`) |||||")
+            lines.append(f"| (run `latchjax sweep --preset guessing/{preset} --out runs/guessing/{preset}`) ||||||")
             continue
         result = store.load_result(path / "results.npz")
         config = json.loads((path / "config.json").read_text())
@@ -96,8 +96,9 @@ def gradient_rows() -> list[str]:
                     winners = ok[c, i, j, 0]
                     first = np.argmax(val[c, i, j, 0] >= threshold, axis=-1) + 1  # first epoch at the threshold
                     examples = f"{np.median(first[winners]) * n_train:,.0f}" if winners.any() else "—"
+                    mean = np.nanmean(result.final("val_acc")[c, i, j, 0])
                     lines.append(f"| {task} | {length} | {cell} (units={config['units']}) | {lr:g} | "
-                                 f"{k}/{n} [{lo:.2f}, {hi:.2f}] | {examples} |")
+                                 f"{k}/{n} [{lo:.2f}, {hi:.2f}] | {mean:.3f} | {examples} |")
     return lines
 
 
