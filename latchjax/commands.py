@@ -285,10 +285,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                                            ("--max-memory", memory), ("--chunk-models", chunk_models)) if value]
         if given:
             raise SettingsError(f"--resume: takes its settings from {out}/config.json; drop {', '.join(given)}")
+        if (out / "meta.json").is_file():  # written last, when the tables are complete
+            raise SettingsError(f"--resume: {out} is already complete")
         if not (out / "config.json").is_file() or not (out / "chunks").is_dir():
             raise SettingsError(f"--resume: {out} is not an unfinished latchjax sweep (no config.json and chunks/)")
-        if (out / "results.npz").is_file():
-            raise SettingsError(f"--resume: {out} is already complete")
         resolved = json.loads((out / "config.json").read_text())
         settings = {k: resolved[k] for k in SETTINGS}
         name = resolved.get("preset", "custom")
@@ -309,17 +309,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import jax
 
     from latchjax import plots, store
-    from latchjax.train import collect, plan_memory, plan_sweep, train_chunks
+    from latchjax.train import collect, default_memory_budget, plan_memory, plan_sweep, train_chunks
 
     local = jax.local_devices()
-    if args.resume is not None:
+    if args.resume is not None:  # the same plan as the interrupted run, whatever this machine has
         plan_args = resolved["plan"]
     else:
-        plan_args = {"memory": memory, "chunk_models": chunk_models, "devices": len(local)}
+        plan_args = {"memory": memory or default_memory_budget(), "chunk_models": chunk_models,
+                     "devices": len(local)}
     plan = plan_sweep(cfg, plan_args["memory"], plan_args["chunk_models"], plan_args["devices"])
-    if args.resume is None:
-        plan_args["memory"] = plan_args["memory"] or plan_memory(cfg, plan, plan_args["devices"])
-        plan_args["memory"] = max(plan_args["memory"], plan_memory(cfg, plan, plan_args["devices"]))
     devices = _plan_devices(plan, local)
     lock = store.RunLock(out)
     if process == 0:
@@ -350,7 +348,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     meta: dict[str, Any] = {"versions": _versions(), "backend": jax.default_backend(),
                             "devices": [str(d) for d in devices], "processes": processes,
                             "machine": platform.platform(), "chunks": len(plan),
-                            "chunk_models": sorted({c.size for c in plan}), "memory_estimate": plan_args["memory"],
+                            "chunk_models": sorted({c.size for c in plan}),
+                            "memory_estimate": plan_memory(cfg, plan, plan_args["devices"]),
                             "start": datetime.datetime.now().isoformat(timespec="seconds")}
 
     def owns(chunk) -> bool:

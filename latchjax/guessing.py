@@ -166,6 +166,10 @@ class Arch:
     def readout(self, params: Any, carry: Any) -> jax.Array:
         raise NotImplementedError
 
+    def n_weights(self, n_in: int) -> int:
+        """The weights that take part (a sparse net draws, but never uses, the others)."""
+        return sum(math.prod(s) for s in jax.tree.leaves(self.shapes(n_in), is_leaf=lambda s: isinstance(s, tuple)))
+
     def draw(self, key: jax.Array, n_in: int) -> Any:
         """Every weight uniform in [-100, 100]."""
         shapes = self.shapes(n_in)
@@ -221,6 +225,10 @@ class Recurrent(Arch):
         n = self.hidden
         return {"hh": (n, n), "oh": (n,), "xh": (n_in, n), "bh": (n,),
                 "ho": (n,), "oo": (), "xo": (n_in,), "bo": ()}
+
+    def n_weights(self, n_in: int) -> int:
+        full = super().n_weights(n_in)
+        return full - (self.hidden * self.hidden - self.hidden + 1) if self.sparse else full
 
     def initial_carry(self, batch):
         return jnp.zeros((batch, self.hidden), jnp.float32), jnp.zeros((batch,), jnp.float32)
@@ -512,5 +520,4 @@ def guess(cfg: GuessConfig, progress: Callable[[int, int], None] | None = None) 
             size *= 2
         if progress is not None:
             progress(s, int(trials[s]))
-    n_params = sum(math.prod(s) for s in jax.tree.leaves(arch.shapes(task.n_in), is_leaf=lambda s: isinstance(s, tuple)))
-    return GuessResult(cfg, trials, accuracy, guesses, seconds, compile_seconds, n_params)
+    return GuessResult(cfg, trials, accuracy, guesses, seconds, compile_seconds, arch.n_weights(task.n_in))

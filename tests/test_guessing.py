@@ -178,3 +178,12 @@ def test_guess_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message)
     assert run(["guess", *argv, "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and not (tmp_path / "x").exists()
+
+
+def test_weight_counts_match_hs_architectures():
+    parity = TASKS["parity"]
+    assert make_arch("a1", parity).n_weights(1) == 8  # H&S: A1 with one hidden unit
+    # A2, 10 hidden units: each sees the input, the output unit, itself and a bias (4 x 10); the output
+    # unit sees the 10 hidden units, the input and a bias (12)
+    assert make_arch("a2", parity).n_weights(1) == 52
+    assert make_arch("unit", TASKS["latch2"]).n_weights(1) == 3 and make_arch("latch1", TASKS["latch1"]).n_weights(2) == 3

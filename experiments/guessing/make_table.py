@@ -25,29 +25,29 @@ RUNS = ROOT / "runs" / "guessing"
 DOC = ROOT / "docs" / "GUESSING.md"
 
 # name, H&S's reported mean trials (or a note), latchjax guess arguments
+KERAS = ["--simulations", "20", "--max-trials", "200000"]  # slower nets: fewer simulations
+HARD = ["--simulations", "5", "--max-trials", "50000"]  # searches that may never succeed
 ROWS = [
     ("latch1", "6", ["--task", "latch1"]),
+    ("latch1-400", "6", ["--task", "latch1", "--simulations", "400"]),
     ("latch2", "22", ["--task", "latch2"]),
+    ("latch2-400", "22", ["--task", "latch2", "--simulations", "400"]),
     ("latch2-var0.04", "22", ["--task", "latch2", "--task-option", "noise_var=0.04"]),
     ("latch2-srnn", "", ["--task", "latch2", "--arch", "srnn"]),
-    ("latch2-lstm", "", ["--task", "latch2", "--arch", "lstm"]),
-    ("latch2-gru", "", ["--task", "latch2", "--arch", "gru"]),
+    ("latch2-lstm", "", ["--task", "latch2", "--arch", "lstm", *KERAS]),
+    ("latch2-gru", "", ["--task", "latch2", "--arch", "gru", *KERAS]),
     ("two_sequence-N1", "faster than LSTM", ["--task", "two_sequence", "--task-option", "N=1"]),
     ("two_sequence-N3", "faster than LSTM", ["--task", "two_sequence", "--task-option", "N=3"]),
-    ("two_sequence-N1-srnn", "", ["--task", "two_sequence", "--arch", "srnn"]),
-    ("two_sequence-N1-lstm", "", ["--task", "two_sequence", "--arch", "lstm"]),
-    ("two_sequence-N1-gru", "", ["--task", "two_sequence", "--arch", "gru"]),
+    ("two_sequence-N1-srnn", "", ["--task", "two_sequence", "--arch", "srnn", *KERAS]),
+    ("two_sequence-N1-lstm", "", ["--task", "two_sequence", "--arch", "lstm", *KERAS]),
+    ("two_sequence-N1-gru", "", ["--task", "two_sequence", "--arch", "gru", *KERAS]),
     ("parity-a1", "2906", ["--task", "parity", "--arch", "a1"]),
     ("parity-a2", "2797", ["--task", "parity", "--arch", "a2", "--simulations", "10"]),
-    ("parity-srnn2", "", ["--task", "parity", "--arch", "srnn:units=2", "--simulations", "10",
-                          "--max-trials", "50000"]),
-    ("parity-lstm2", "", ["--task", "parity", "--arch", "lstm:units=2", "--simulations", "10",
-                          "--max-trials", "50000"]),
-    ("parity-gru2", "", ["--task", "parity", "--arch", "gru:units=2", "--simulations", "10",
-                         "--max-trials", "50000"]),
-    ("adding-a1", "not solvable by guessing", ["--task", "adding", "--simulations", "5", "--max-trials", "50000"]),
-    ("adding-lstm2", "not solvable by guessing", ["--task", "adding", "--arch", "lstm:units=2", "--simulations", "5",
-                                                  "--max-trials", "50000"]),
+    ("parity-srnn2", "", ["--task", "parity", "--arch", "srnn:units=2", *HARD]),
+    ("parity-lstm2", "", ["--task", "parity", "--arch", "lstm:units=2", *HARD]),
+    ("parity-gru2", "", ["--task", "parity", "--arch", "gru:units=2", *HARD]),
+    ("adding-a1", "not solvable by guessing", ["--task", "adding", *HARD]),
+    ("adding-lstm2", "not solvable by guessing", ["--task", "adding", "--arch", "lstm:units=2", *HARD]),
 ]
 
 
@@ -65,7 +65,8 @@ def guessing_rows(rerun: bool) -> list[str]:
         if s["mean_trials"] is None:
             ours, seqs, acc = f"none within {s['max_trials']:,}", "—", "—"
         else:
-            ours = f"{s['mean_trials']:,.1f} ({s['median_trials']:,.0f})"
+            median = s["median_trials"]
+            ours = f"{s['mean_trials']:,.1f} ({median:,.1f})" if median % 1 else f"{s['mean_trials']:,.1f} ({median:,.0f})"
             seqs = f"{s['mean_trials'] * s['train']:,.0f}"
             acc = f"{s['mean_test_accuracy']:.3f}"
         lines.append(f"| {task} | {s['length']}–{s['length_max']} | {s['arch']} ({s['n_params']}) | {theirs or '—'} | "
