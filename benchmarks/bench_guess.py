@@ -21,7 +21,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from latchjax.guessing import TASKS, make_arch, make_batch, make_evaluator
+from latchjax.guessing import TASKS, Evaluator, make_arch, make_batch
 
 CASES = [("latch1", "latch1"), ("latch2", "unit"), ("parity", "a1"), ("parity", "a2"),
          ("parity", "srnn:units=2"), ("parity", "gru:units=2"), ("parity", "lstm:units=2")]
@@ -39,7 +39,7 @@ def main() -> None:
         task = TASKS[task_name]
         arch = make_arch(spec, task)
         data = make_batch(task, jax.random.key(0), args.train, 500, 600)
-        evaluate = make_evaluator(arch, task)
+        evaluate = Evaluator(arch, task)
         ks = jnp.arange(args.batch, dtype=jnp.uint32)
         call = (jax.random.key(1), ks, data.x, data.start, data.target)
         jax.block_until_ready(evaluate(*call))  # compile

@@ -118,6 +118,11 @@ class KerasCell:
                                    for k, v in options.items() if v is not None)
 
     @property
+    def gate_blocks(self) -> int:
+        """Blocks of ``units`` columns in the kernels: SimpleRNN 1, GRU 3, LSTM 4."""
+        return _GATES[self.kind]
+
+    @property
     def has_forget_bias(self) -> bool:
         """Whether the ``forget_bias`` argument of :meth:`init` changes anything."""
         return self.kind == "lstm" and self.chrono is None
@@ -128,7 +133,7 @@ class KerasCell:
 
     def init(self, key: jax.Array, n_in: int, forget_bias: float | jax.Array = 1.0) -> Params:
         """Draw parameters. ``forget_bias`` (LSTM only) may be a traced value, so it can be vmapped."""
-        u, g = self.units, _GATES[self.kind]
+        u, g = self.units, self.gate_blocks
         k_kernel, k_rec = jax.random.split(key)
         if self.recurrent_init is None:
             recurrent = orthogonal(k_rec, (u, g * u))

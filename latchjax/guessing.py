@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from latchjax.cells import KerasCell, parse_cell
+from latchjax.tasks import signs_positive_first
 from latchjax.train import compile_lowered
 
 WEIGHT_RANGE = 100.0
@@ -66,13 +67,8 @@ class GuessTask:
     doc: str
 
 
-def _class_signs(n: int) -> jax.Array:
-    """+1 for the first n//2 sequences (class 1), -1 for the rest: balanced classes."""
-    return jnp.where(jnp.arange(n) < n // 2, 1.0, -1.0)
-
-
 def _draw_latch1(key, n, T, j, *, noise_var=0.2):
-    s = _class_signs(n)[:, None]
+    s = signs_positive_first(n)[:, None]
     eps = math.sqrt(noise_var) * jax.random.normal(key, j.shape)
     first = j == 0
     # channel 0: noise after the first element; channel 1: which trainable first input (+1 / -1) to add
@@ -81,13 +77,13 @@ def _draw_latch1(key, n, T, j, *, noise_var=0.2):
 
 
 def _draw_latch2(key, n, T, j, *, noise_var=0.2):
-    s = _class_signs(n)[:, None]
+    s = signs_positive_first(n)[:, None]
     eps = math.sqrt(noise_var) * jax.random.normal(key, j.shape)
     return jnp.where(j == 0, s, eps)[..., None], s[:, 0]
 
 
 def _draw_two_sequence(key, n, T, j, *, N=1, noise_var=0.2):
-    s = _class_signs(n)[:, None]
+    s = signs_positive_first(n)[:, None]
     eps = math.sqrt(noise_var) * jax.random.normal(key, j.shape)
     return jnp.where(j < N, s, eps)[..., None], (s[:, 0] > 0).astype(jnp.float32)
 
@@ -96,7 +92,7 @@ def _draw_parity(key, n, T, j):
     bits = jnp.where(jax.random.bernoulli(key, 0.5, j.shape), 1.0, -1.0)
     bits = jnp.where(j >= 0, bits, 0.0)
     odd = (jnp.sum(bits > 0, axis=1) % 2) == 1
-    want_odd = _class_signs(n) > 0
+    want_odd = signs_positive_first(n) > 0
     bits = jnp.where((j == 0) & (odd != want_odd)[:, None], -bits, bits)  # flip the first bit to balance
     return bits[..., None], want_odd.astype(jnp.float32)
 
@@ -348,34 +344,36 @@ def correct(output: jax.Array, target: jax.Array, tolerance: float) -> jax.Array
     return jnp.abs(output - target) < tolerance
 
 
-def make_evaluator(arch: Arch, task: GuessTask) -> Callable:
-    """Jitted ``evaluate(sim_key, ks, x, start, target) -> (G,) bool``: whether guess k (for k in
-    ``ks``) of the simulation classifies every sequence correctly."""
+def guess_correct(arch: Arch, task: GuessTask, sim_key, k, x, start, target) -> jax.Array:
+    """Which sequences guess ``k`` of a simulation classifies correctly, ``(n,)`` bool."""
+    params = arch.draw(jax.random.fold_in(sim_key, k), task.n_in)
+    return correct(run_arch(arch, params, x, start), target, task.tolerance)
 
-    def one(sim_key, k, x, start, target):
-        params = arch.draw(jax.random.fold_in(sim_key, k), task.n_in)
-        return jnp.all(correct(run_arch(arch, params, x, start), target, task.tolerance))
 
-    batched = jax.jit(jax.vmap(one, in_axes=(None, 0, None, None, None)))
-    cache: dict = {}
+class Evaluator:
+    """``evaluate(sim_key, ks, x, start, target) -> (G,) bool``: whether guess k (for k in ``ks``) of
+    the simulation classifies every sequence correctly. Compiled once per batch shape (without the
+    slow CPU fusion, see :func:`latchjax.train.compile_lowered`); ``compile_seconds`` adds up the
+    time spent compiling."""
 
-    def evaluate(sim_key, ks, x, start, target):
+    def __init__(self, arch: Arch, task: GuessTask) -> None:
+        one = lambda *args: jnp.all(guess_correct(arch, task, *args))  # noqa: E731
+        self.batched = jax.jit(jax.vmap(one, in_axes=(None, 0, None, None, None)))
+        self.cache: dict = {}
+        self.compile_seconds = 0.0
+
+    def __call__(self, sim_key, ks, x, start, target):
         shape = (ks.shape, x.shape)
-        if shape not in cache:  # compiled once per batch size, without the slow CPU fusion (train.py)
-            cache[shape] = compile_lowered(batched.lower(sim_key, ks, x, start, target))
-        return cache[shape](sim_key, ks, x, start, target)
-
-    return evaluate
+        if shape not in self.cache:
+            t0 = time.perf_counter()
+            self.cache[shape] = compile_lowered(self.batched.lower(sim_key, ks, x, start, target))
+            self.compile_seconds += time.perf_counter() - t0
+        return self.cache[shape](sim_key, ks, x, start, target)
 
 
 def make_scorer(arch: Arch, task: GuessTask) -> Callable:
     """Jitted ``score(sim_key, k, x, start, target) -> accuracy`` of one guess."""
-
-    def score(sim_key, k, x, start, target):
-        params = arch.draw(jax.random.fold_in(sim_key, k), task.n_in)
-        return jnp.mean(correct(run_arch(arch, params, x, start), target, task.tolerance))
-
-    return jax.jit(score)
+    return jax.jit(lambda *args: jnp.mean(guess_correct(arch, task, *args)))
 
 
 # --- the search ---------------------------------------------------------------------------------
@@ -487,12 +485,11 @@ def guess(cfg: GuessConfig, progress: Callable[[int, int], None] | None = None) 
     unsolved; ``progress(simulation, trials)`` is called as each simulation ends.
     """
     task, arch = cfg.guess_task, cfg.network
-    evaluate, score = make_evaluator(arch, task), make_scorer(arch, task)
+    evaluate, score = Evaluator(arch, task), make_scorer(arch, task)
     base = jax.random.key(cfg.seed)
     trials = np.zeros(cfg.simulations, np.int64)
     accuracy = np.full(cfg.simulations, np.nan)
-    guesses, seconds, compiled = 0, 0.0, set()
-    compile_seconds = 0.0
+    guesses, seconds = 0, 0.0
     for s in range(cfg.simulations):
         k_sim = jax.random.fold_in(base, s)
         k_train, k_test, k_guess = jax.random.split(k_sim, 3)
@@ -501,14 +498,9 @@ def guess(cfg: GuessConfig, progress: Callable[[int, int], None] | None = None) 
         while drawn < cfg.max_trials:
             g = min(size, cfg.batch, cfg.max_trials - drawn)
             ks = jnp.arange(drawn, drawn + g, dtype=jnp.uint32)
-            if g not in compiled:  # time the first call of each batch size apart: it compiles
-                t0 = time.perf_counter()
-                jax.block_until_ready(evaluate(k_guess, ks, train.x, train.start, train.target))
-                compile_seconds += time.perf_counter() - t0
-                compiled.add(g)
-            t0 = time.perf_counter()
+            t0, compiling = time.perf_counter(), evaluate.compile_seconds
             ok = np.asarray(evaluate(k_guess, ks, train.x, train.start, train.target))
-            seconds += time.perf_counter() - t0
+            seconds += time.perf_counter() - t0 - (evaluate.compile_seconds - compiling)
             guesses += g
             if ok.any():
                 first = int(np.argmax(ok))
@@ -520,4 +512,4 @@ def guess(cfg: GuessConfig, progress: Callable[[int, int], None] | None = None) 
             size *= 2
         if progress is not None:
             progress(s, int(trials[s]))
-    return GuessResult(cfg, trials, accuracy, guesses, seconds, compile_seconds, arch.n_weights(task.n_in))
+    return GuessResult(cfg, trials, accuracy, guesses, seconds, evaluate.compile_seconds, arch.n_weights(task.n_in))

@@ -92,17 +92,23 @@ def save_params(result: SweepResult, path: Path) -> None:
     atomic_write(path, buf.getvalue())
 
 
+def _unflatten(arrays: dict[str, np.ndarray]) -> dict:
+    """The nested dicts :func:`_flatten` made ``a/b/c`` names of."""
+    tree: dict = {}
+    for name, value in arrays.items():
+        *keys, last = name.split("/")
+        node = tree
+        for key in keys:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return tree
+
+
 def load_params(path: Path) -> dict[str, dict[int, dict]]:
     """``params[cell][length]``: the pytree :func:`save_params` wrote."""
-    params: dict = {}
     with np.load(path) as data:
-        for name in data.files:
-            cell, length, *keys = name.split("/")
-            node = params.setdefault(cell, {}).setdefault(int(length), {})
-            for key in keys[:-1]:
-                node = node.setdefault(key, {})
-            node[keys[-1]] = data[name]
-    return params
+        tree = _unflatten({name: data[name] for name in data.files})
+    return {cell: {int(length): t for length, t in by_length.items()} for cell, by_length in tree.items()}
 
 
 class ChunkStore:
@@ -154,14 +160,7 @@ class ChunkStore:
                   file=sys.stderr)
             path.unlink(missing_ok=True)
             return None
-        tree: dict = {}
-        for name, value in arrays.items():
-            node = tree
-            *keys, last = name.split("/")[1:]
-            for key in keys:
-                node = node.setdefault(key, {})
-            node[last] = value
-        return tree
+        return _unflatten(arrays)["out"]
 
     def finished(self, plan) -> int:
         return sum(self.path(c).is_file() for c in plan)

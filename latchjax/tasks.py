@@ -28,7 +28,7 @@ import jax.numpy as jnp
 Task = Callable[[jax.Array, int, int], tuple[jax.Array, jax.Array]]
 
 
-def _signs_positive_first(n: int) -> jax.Array:
+def signs_positive_first(n: int) -> jax.Array:
     """+1 for the first n//2 rows, -1 for the rest (the question's row order)."""
     return jnp.where(jnp.arange(n) < n // 2, 1.0, -1.0).astype(jnp.float32)
 
@@ -39,7 +39,7 @@ def latch(key: jax.Array, n: int, length: int, *, noise: float = 0.1) -> tuple[j
     x_t = s [t = 0] + eps_t, s = +1 (label 1) or -1 (label 0), eps_t ~ N(0, noise^2)
     on every element, the first included. Balanced classes, positives first.
     """
-    s = _signs_positive_first(n)
+    s = signs_positive_first(n)
     x = noise * jax.random.normal(key, (n, length, 1), jnp.float32)
     x = x.at[:, 0, 0].add(s)
     return x, (s > 0).astype(jnp.int32)
@@ -60,7 +60,7 @@ def bit_relay(
     if not 0 < mid < length:
         raise ValueError(f"middle: must be in [1, {length - 1}] for length {length}, got {mid}")
     k_sign, k_noise = jax.random.split(key)
-    same = _signs_positive_first(n)
+    same = signs_positive_first(n)
     s1 = jnp.where(jax.random.bernoulli(k_sign, 0.5, (n,)), 1.0, -1.0)
     x = noise * jax.random.normal(k_noise, (n, length, 1), jnp.float32)
     x = x.at[:, 0, 0].add(s1).at[:, mid, 0].add(s1 * same)
@@ -76,7 +76,7 @@ def two_sequence(key: jax.Array, n: int, length: int, *, noise: float = 0.2 ** 0
     """
     if not 1 <= informative <= length:
         raise ValueError(f"informative: must be in [1, {length}] for length {length}, got {informative}")
-    s = _signs_positive_first(n)
+    s = signs_positive_first(n)
     x = noise * jax.random.normal(key, (n, length, 1), jnp.float32)
     x = jnp.where(jnp.arange(length)[None, :, None] < informative, s[:, None, None], x)
     return x, (s > 0).astype(jnp.int32)
@@ -87,7 +87,7 @@ def parity(key: jax.Array, n: int, length: int) -> tuple[jax.Array, jax.Array]:
     element is flipped where needed), the rest even."""
     bits = jnp.where(jax.random.bernoulli(key, 0.5, (n, length)), 1.0, -1.0)
     odd = (jnp.sum(bits > 0, axis=1) % 2) == 1
-    want = _signs_positive_first(n) > 0
+    want = signs_positive_first(n) > 0
     bits = bits.at[:, 0].multiply(jnp.where(odd == want, 1.0, -1.0))
     return bits[..., None].astype(jnp.float32), want.astype(jnp.int32)
 

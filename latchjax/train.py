@@ -305,9 +305,6 @@ def bucket_lengths(lengths: tuple[int, ...], buckets: int) -> list[tuple[int, ..
 
 # --- planning: chunks that fit in memory ----------------------------------------------------------
 
-_GATES = {"srnn": 1, "gru": 3, "lstm": 4}
-
-
 def model_bytes(cell: Cell, cfg: SweepConfig, n_lengths: int, max_length: int, n_in: int) -> int:
     """Estimated device memory of one model (all ``n_lengths`` lengths of a bucket) while training.
 
@@ -316,7 +313,7 @@ def model_bytes(cell: Cell, cfg: SweepConfig, n_lengths: int, max_length: int, n
     are counted as 4). Fitted to XLA's own ``memory_analysis()`` (tests/test_plan.py), which it
     overestimates by up to 50% (SimpleRNN; 5-20% for LSTM and GRU).
     """
-    gates = _GATES.get(getattr(cell, "kind", "lstm"), 4)
+    gates = getattr(cell, "gate_blocks", 4)
     floats = (4 * gates + 2) * cell.units + 2 + n_in
     return 4 * n_lengths * cfg.batch_size * max_length * floats
 
@@ -457,6 +454,7 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
     task = make_task(cfg.task, **cfg.task_kwargs)
     datasets: dict[tuple[int, ...], Dataset] = {}
     programs: dict[tuple[int, int], Any] = {}
+    grids: dict[int, tuple] = {}  # per cell: keys, lrs and forget biases of all its models
     current: dict = {}  # the chunk a compiled program is running, for its epoch callbacks
     trained = 0
     for chunk in plan:
@@ -467,7 +465,9 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
         if group not in datasets:
             datasets = {group: make_dataset(task, group, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed)}
         data = datasets[group]
-        keys, lrs, fbs = _model_grid(cfg, cell)
+        if chunk.cell_index not in grids:
+            grids[chunk.cell_index] = _model_grid(cfg, cell)
+        keys, lrs, fbs = grids[chunk.cell_index]
         pick = np.minimum(np.arange(chunk.start, chunk.start + chunk.size), chunk.stop - 1)  # pad with the last
         info = {"cell": cell.name, "lengths": group, "max_length": data.max_length, "models": chunk.models,
                 "epochs": cfg.epochs, "devices": len(devices), "chunk": chunk.index}
