@@ -1,33 +1,50 @@
-"""Recurrent cells as Keras builds them, plus an adapter for any Flax ``linen`` cell.
+"""Recurrent cells as the frameworks build them, the literature's latching cells, and a Flax adapter.
 
 A cell is a small immutable object with the shape Flax and Equinox use:
 
-* ``init(key, n_in, forget_bias=1.0) -> params`` draws the parameters;
+* ``init(key, n_in, forget_bias=None) -> params`` draws the parameters;
 * ``initial_carry(batch, n_in) -> carry`` is the zero state;
-* ``step(params, carry, x) -> (carry, h)`` is one time step.
+* ``step(params, carry, x) -> (carry, h)`` is one time step;
+* ``output(carry) -> h`` is what a read-out sees.
 
-Scanning over time, batching over samples and vmapping over models all happen
-outside the cell (see :mod:`latchjax.train`), so every cell is a pure function.
+Scanning over time, batching over samples and vmapping over models all happen outside the
+cell (see :mod:`latchjax.train`), so every cell is a pure function.
 
-Two flavours reproduce the Keras versions the question was asked with
-(``../shared/SPEC.md`` section 3):
+**Flavours** are the defaults of the framework people train with (``../shared/SPEC.md`` §3, §6):
 
-======================  ==============================  ==========================
-                        ``keras2`` (Keras 2.1.x, 2018)   ``keras3`` (Keras 3 / tf.keras 2)
-======================  ==============================  ==========================
-LSTM/GRU gates          hard_sigmoid = clip(0.2x+0.5)   sigmoid
-GRU                     ``reset_after=False``           ``reset_after=True``
-======================  ==============================  ==========================
+=================  ===============================  ============================  ===============================
+                   ``keras2`` (Keras 2.1.x, 2018)   ``keras3`` (Keras 3/tf.keras)  ``torch`` (``torch.nn``)
+=================  ===============================  ============================  ===============================
+gates              hard_sigmoid = clip(0.2x+0.5)    sigmoid                       sigmoid
+GRU                ``reset_after=False``            ``reset_after=True``          ``n = tanh(.. + r*(W_hn h + b_hn))``
+weights            glorot_uniform kernel,           same                          every weight and both biases
+                   orthogonal recurrent kernel                                    U(-1/sqrt(H), 1/sqrt(H))
+biases             zeros, LSTM forget block 1       same                          two vectors, random
+parameters         ``kernel (n_in, G*H)``,          same (GRU: two bias rows)     ``weight_ih (G*H, n_in)``,
+                   ``recurrent_kernel (H, G*H)``,                                 ``weight_hh (G*H, H)``,
+                   ``bias (G*H,)``                                                ``bias_ih``, ``bias_hh (G*H,)``
+gate order         LSTM i,f,c,o; GRU z,r,h          same                          LSTM i,f,g,o; GRU r,z,n
+head, optimizer    Dense: glorot kernel, zero bias; Keras's Adam (eps 1e-7)        ``nn.Linear`` init; ``torch.optim.Adam``
+=================  ===============================  ============================  ===============================
 
-Both use glorot_uniform kernels, orthogonal recurrent kernels and zero biases,
-with the LSTM forget-gate block set to 1 (Keras's ``unit_forget_bias``).
+**Kinds** (:data:`KINDS` has each one's equations and source): ``srnn``, ``lstm``, ``gru`` as the
+frameworks build them, and ``cifg`` (Greff et al. 2017), ``janet`` (van der Westhuizen & Lasenby
+2018), ``lstm97`` (Hochreiter & Schmidhuber 1997, no forget gate), ``brc`` and ``nbrc`` (Vecoven,
+Ernst & Drion 2021). The literature's LSTM variants take the flavour's gates, initialisers and
+layout; ``brc``/``nbrc`` are initialised as their authors' Keras code does and exist in the Keras
+flavours only.
+
+Internally every cell reads its parameters as the same four arrays, :class:`Weights`
+``(W (n_in, G*H), U (H, G*H), b, b2)``: the input kernel, the recurrent kernel, the bias and,
+where the framework has one, the second (recurrent) bias. One set of equations serves every
+flavour; only the packing differs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -35,11 +52,92 @@ import jax.numpy as jnp
 Params = Any
 Carry = Any
 
-CELL_KINDS = ("srnn", "lstm", "gru")
-FLAVORS = ("keras2", "keras3")
 GATE_ACTIVATIONS = ("hard_sigmoid", "sigmoid")
-SPEC_OPTIONS = ("units", "flavor", "gate", "rec", "chrono")
-_GATES = {"srnn": 1, "gru": 3, "lstm": 4}
+SPEC_OPTIONS = ("units", "flavor", "gate", "rec", "chrono", "uc", "bz", "reset_after", "beta")
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """The defaults of one framework: gate activation, GRU variant, initialisation and layout."""
+
+    name: str
+    gate: str
+    gru_reset_after: bool
+    layout: str  # "keras": kernel/recurrent_kernel/bias; "torch": weight_ih/weight_hh/bias_ih/bias_hh
+    default_forget_bias: float  # nan: keep the framework's random draw
+    source: str
+
+
+FLAVORS: dict[str, Flavor] = {f.name: f for f in [
+    Flavor("keras2", "hard_sigmoid", False, "keras", 1.0, "Keras 2.1.5 (keras/layers/recurrent.py, 2018)"),
+    Flavor("keras3", "sigmoid", True, "keras", 1.0, "Keras 3 (keras/src/layers/rnn/*.py); tf.keras 2.x alike"),
+    Flavor("torch", "sigmoid", True, "torch", float("nan"), "PyTorch torch.nn.RNN/LSTM/GRU"),
+]}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A cell's structure: its blocks of H columns (per layout), its forget-gate block, its state and
+    where its equations come from."""
+
+    name: str
+    blocks: dict[str, tuple[str, ...]]  # per layout, the gate blocks in parameter order
+    equations: str
+    source: str
+    pair_state: bool = False  # carry (h, c) instead of h
+    forget: str | None = None  # the block whose bias is the forget bias
+    candidate: str | None = None  # the block whose recurrent weight ``uc`` sets
+    update: str | None = None  # the block whose bias ``bz`` sets
+    flavors: tuple[str, ...] = tuple(FLAVORS)
+    bistable: bool = False  # brc/nbrc: elementwise (brc) or full (nbrc) feedback on two gates only
+
+
+def _same(*names: str) -> dict[str, tuple[str, ...]]:
+    return {"keras": names, "torch": names}
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in [
+    Kind("srnn", _same("h"), "h' = tanh(W x + U h + b)",
+         "Elman 1990; keras.layers.SimpleRNN, torch.nn.RNN(nonlinearity='tanh')"),
+    Kind("lstm", {"keras": ("i", "f", "c", "o"), "torch": ("i", "f", "g", "o")},
+         "i, f, o = gate(W x + U h + b); g = tanh(W_c x + U_c h + b_c); c' = f*c + i*g; h' = o*tanh(c')",
+         "Hochreiter & Schmidhuber 1997 with Gers et al. 2000's forget gate; keras.layers.LSTM, torch.nn.LSTM",
+         pair_state=True, forget="f", candidate="c"),
+    Kind("gru", {"keras": ("z", "r", "h"), "torch": ("r", "z", "n")},
+         "z, r = gate(W x + U h + b); reset_after: n = tanh(W_n x + b_n + r*(U_n h + b'_n)), else "
+         "n = tanh(W_n x + b_n + U_n (r*h)); h' = z*h + (1 - z)*n",
+         "Cho et al. 2014; keras.layers.GRU, torch.nn.GRU", candidate="h", update="z"),
+    Kind("cifg", _same("f", "c", "o"),
+         "f, o = gate(W x + U h + b); g = tanh(W_c x + U_c h + b_c); c' = f*c + (1 - f)*g; h' = o*tanh(c')",
+         "Greff et al. 2017, 'LSTM: A Search Space Odyssey' (coupled input and forget gate, i = 1 - f)",
+         pair_state=True, forget="f", candidate="c"),
+    Kind("janet", _same("f", "c"),
+         "s = W_f x + U_f h + b_f; c' = gate(s)*c + (1 - gate(s - beta))*tanh(W_c x + U_c h + b_c); h' = c'",
+         "van der Westhuizen & Lasenby 2018, 'The unreasonable effectiveness of the forget gate' (beta = 1)",
+         forget="f", candidate="c"),
+    Kind("lstm97", _same("i", "c", "o"),
+         "i, o = gate(W x + U h + b); g = tanh(W_c x + U_c h + b_c); c' = c + i*g; h' = o*tanh(c')",
+         "Hochreiter & Schmidhuber 1997, 'Long short-term memory' (no forget gate: the constant error carousel)",
+         pair_state=True, candidate="c"),
+    Kind("brc", _same("c", "a", "h"),
+         "c = gate(W_c x + w_c*h + b_c); a = 1 + tanh(W_a x + w_a*h + b_a); h' = c*h + (1 - c)*tanh(W_h x + a*h)",
+         "Vecoven, Ernst & Drion 2021, 'A bio-inspired bistable recurrent cell allows for long-lasting memory' "
+         "(PLOS ONE 16(6): e0252676)", update="c", flavors=("keras2", "keras3"), bistable=True),
+    Kind("nbrc", _same("c", "a", "h"),
+         "c = gate(W_c x + U_c h + b_c); a = 1 + tanh(W_a x + U_a h + b_a); h' = c*h + (1 - c)*tanh(W_h x + a*h)",
+         "Vecoven, Ernst & Drion 2021 (neuromodulated BRC)", update="c", flavors=("keras2", "keras3"), bistable=True),
+]}
+CELL_KINDS = tuple(KINDS)
+
+
+class Weights(NamedTuple):
+    """A cell's parameters in one layout for its equations: ``x @ W``, ``h @ U`` (or ``h * U`` for the
+    BRC's elementwise feedback), the bias ``b`` and the second bias ``b2`` (None where there is one)."""
+
+    W: jax.Array
+    U: jax.Array
+    b: jax.Array
+    b2: jax.Array | None
 
 
 def hard_sigmoid(x: jax.Array) -> jax.Array:
@@ -67,24 +165,39 @@ def orthogonal(key: jax.Array, shape: tuple[int, int]) -> jax.Array:
     return q.T if rows < cols else q
 
 
-@dataclass(frozen=True)
-class KerasCell:
-    """SimpleRNN (``srnn``), ``lstm`` or ``gru`` with ``units`` units, as Keras builds it.
+def torch_uniform(key: jax.Array, shape: tuple[int, ...], hidden: int) -> jax.Array:
+    """PyTorch's RNN/LSTM/GRU and ``nn.Linear(hidden, .)`` initialisation: U(-1/sqrt(hidden), 1/sqrt(hidden))."""
+    bound = 1.0 / jnp.sqrt(jnp.float32(hidden))
+    return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
 
-    Options beyond Keras, for experiments on initialisation and gates (all default to Keras):
+
+@dataclass(frozen=True)
+class RNNCell:
+    """A recurrent cell of kind ``kind`` with ``units`` units, as the framework ``flavor`` builds it.
+
+    Options beyond the framework's defaults, for experiments on initialisation and gates:
 
     * ``gate_activation``: ``hard_sigmoid`` or ``sigmoid`` whatever the flavour;
-    * ``recurrent_init``: a number w instead of orthogonal init: every gate block of the
-      recurrent kernel starts at w times the identity (a SimpleRNN(1) starts at weight w);
-    * ``chrono``: LSTM chrono initialisation (Tallec & Ollivier 2018) for dependencies up to
-      ``chrono`` steps: forget bias b_f ~ log U[1, chrono - 1] per unit, input bias -b_f.
+    * ``recurrent_init``: a number w instead of the recurrent kernel's draw: every gate block starts
+      at w times the identity (a SimpleRNN(1) starts at weight w; a BRC's feedback vectors at w);
+    * ``chrono``: chrono initialisation (Tallec & Ollivier 2018) for dependencies up to ``chrono``
+      steps: forget bias b_f ~ log U[1, chrono - 1] per unit (and input bias -b_f for the LSTM);
+    * ``uc``: the candidate block's recurrent weights start at ``uc`` times the identity (the other
+      blocks as drawn): the LSTM(1)'s U_c, the GRU(1)'s U_h;
+    * ``bz``: the update gate's bias starts at ``bz`` (GRU z, BRC c; a second bias starts at 0);
+    * ``reset_after``: the GRU variant, whatever the flavour;
+    * ``beta``: JANET's input-gate shift (default 1).
+
+    ``forget_bias`` (an argument of :meth:`init`, so it can be vmapped) sets the forget block's bias
+    (a second bias starts at 0); NaN keeps the flavour's draw. ``None`` means the flavour's default:
+    1 for Keras (``unit_forget_bias``), PyTorch's random draw for ``torch``.
 
     Example::
 
-        cell = KerasCell("lstm", units=1, flavor="keras2")
-        params = cell.init(jax.random.key(0), n_in=1)
+        cell = RNNCell("lstm", units=1, flavor="torch")
+        params = cell.init(jax.random.key(0), n_in=1)     # weight_ih, weight_hh, bias_ih, bias_hh
         carry = cell.initial_carry(batch=16, n_in=1)
-        carry, h = cell.step(params, carry, x_t)   # x_t: (16, 1)
+        carry, h = cell.step(params, carry, x_t)          # x_t: (16, 1)
     """
 
     kind: str = "srnn"
@@ -93,79 +206,195 @@ class KerasCell:
     gate_activation: str | None = None
     recurrent_init: float | None = None
     chrono: int | None = None
+    uc: float | None = None
+    bz: float | None = None
+    reset_after: bool | None = None
+    beta: float | None = None
     label: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in CELL_KINDS:
+        if self.kind not in KINDS:
             raise ValueError(f"cell: unknown cell {self.kind!r}; allowed: {', '.join(CELL_KINDS)}")
         if self.flavor not in FLAVORS:
             raise ValueError(f"flavor: unknown flavor {self.flavor!r}; allowed: {', '.join(FLAVORS)}")
+        spec = KINDS[self.kind]
+        if self.flavor not in spec.flavors:
+            raise ValueError(f"flavor: {self.kind} is defined by its authors' Keras code and has no {self.flavor} "
+                             f"form; use flavor {' or '.join(spec.flavors)}")
         if not isinstance(self.units, int) or self.units < 1:
             raise ValueError(f"units: must be an integer >= 1, got {self.units!r}")
         if self.gate_activation not in (None, *GATE_ACTIVATIONS):
             raise ValueError(f"gate: unknown gate activation {self.gate_activation!r}; "
                              f"allowed: {', '.join(GATE_ACTIVATIONS)}")
-        if self.chrono is not None and (self.kind != "lstm" or self.chrono < 3):
-            raise ValueError(f"chrono: needs an lstm and a horizon >= 3, got {self.kind} with {self.chrono!r}")
+        applicable = {"chrono": spec.forget, "uc": spec.candidate, "bz": spec.update,
+                      "reset_after": self.kind == "gru", "beta": self.kind == "janet"}
+        for option, ok in applicable.items():
+            if getattr(self, option) is not None and not ok:
+                with_it = [k for k, s in KINDS.items() if (option == "reset_after" and k == "gru")
+                           or (option == "beta" and k == "janet")
+                           or {"chrono": s.forget, "uc": s.candidate, "bz": s.update}.get(option)]
+                raise ValueError(f"{option}: {self.kind} has no such option; it applies to {', '.join(with_it)}")
+        if self.chrono is not None and self.chrono < 3:
+            raise ValueError(f"chrono: needs a horizon >= 3, got {self.chrono!r}")
+
+    # --- what the cell is -------------------------------------------------------------------------
+
+    @property
+    def spec(self) -> Kind:
+        return KINDS[self.kind]
+
+    @property
+    def flavor_spec(self) -> Flavor:
+        return FLAVORS[self.flavor]
 
     @property
     def name(self) -> str:
-        """The label in results: the spec it was made from, else the kind and its non-Keras options."""
+        """The label in results: the spec it was made from, else the kind and its non-default options."""
         if self.label:
             return self.label
-        options = {"gate": self.gate_activation, "rec": self.recurrent_init, "chrono": self.chrono}
+        options = {"gate": self.gate_activation, "rec": self.recurrent_init, "chrono": self.chrono,
+                   "uc": self.uc, "bz": self.bz, "reset_after": None if self.reset_after is None
+                   else int(self.reset_after), "beta": self.beta}
         return self.kind + "".join(f":{k}={v:g}" if isinstance(v, float) else f":{k}={v}"
                                    for k, v in options.items() if v is not None)
 
     @property
+    def blocks(self) -> tuple[str, ...]:
+        """The gate blocks of ``units`` columns, in parameter order (e.g. LSTM ``i, f, c, o``)."""
+        return self.spec.blocks[self.flavor_spec.layout]
+
+    @property
     def gate_blocks(self) -> int:
-        """Blocks of ``units`` columns in the kernels: SimpleRNN 1, GRU 3, LSTM 4."""
-        return _GATES[self.kind]
+        """Blocks of ``units`` columns in the input kernel: SimpleRNN 1, GRU 3, LSTM 4, ..."""
+        return len(self.blocks)
 
     @property
     def has_forget_bias(self) -> bool:
         """Whether the ``forget_bias`` argument of :meth:`init` changes anything."""
-        return self.kind == "lstm" and self.chrono is None
+        return self.spec.forget is not None and self.chrono is None
+
+    @property
+    def gru_reset_after(self) -> bool:
+        return self.flavor_spec.gru_reset_after if self.reset_after is None else bool(self.reset_after)
+
+    @property
+    def two_biases(self) -> bool:
+        """PyTorch's bias_ih + bias_hh, or the second bias row of a GRU with ``reset_after``."""
+        return self.flavor_spec.layout == "torch" or (self.kind == "gru" and self.gru_reset_after)
 
     def gate(self, x: jax.Array) -> jax.Array:
-        activation = self.gate_activation or ("hard_sigmoid" if self.flavor == "keras2" else "sigmoid")
+        activation = self.gate_activation or self.flavor_spec.gate
         return hard_sigmoid(x) if activation == "hard_sigmoid" else jax.nn.sigmoid(x)
 
-    def init(self, key: jax.Array, n_in: int, forget_bias: float | jax.Array = 1.0) -> Params:
-        """Draw parameters. ``forget_bias`` (LSTM only) may be a traced value, so it can be vmapped."""
-        u, g = self.units, self.gate_blocks
-        k_kernel, k_rec = jax.random.split(key)
-        if self.recurrent_init is None:
-            recurrent = orthogonal(k_rec, (u, g * u))
-        else:
-            recurrent = self.recurrent_init * jnp.tile(jnp.eye(u, dtype=jnp.float32), (1, g))
-        params = {"kernel": glorot_uniform(k_kernel, (n_in, g * u)), "recurrent_kernel": recurrent}
-        if self.kind == "lstm":
-            bias = jnp.zeros((4 * u,), jnp.float32)
+    def block(self, name: str) -> int:
+        return self.blocks.index(name)
+
+    # --- parameters -------------------------------------------------------------------------------
+
+    def weights(self, params: Params) -> Weights:
+        """The parameters as :class:`Weights` ``(W, U, b, b2)``, whatever the layout."""
+        if self.flavor_spec.layout == "torch":
+            return Weights(params["weight_ih"].T, params["weight_hh"].T, params["bias_ih"], params["bias_hh"])
+        bias = params["bias"]
+        if bias.ndim == 2:
+            return Weights(params["kernel"], params["recurrent_kernel"], bias[0], bias[1])
+        return Weights(params["kernel"], params["recurrent_kernel"], bias, None)
+
+    def pack(self, w: Weights) -> Params:
+        """The inverse of :meth:`weights`: the flavour's own parameter names and shapes."""
+        if self.flavor_spec.layout == "torch":
+            return {"weight_ih": w.W.T, "weight_hh": w.U.T, "bias_ih": w.b, "bias_hh": w.b2}
+        bias = w.b if w.b2 is None else jnp.stack([w.b, w.b2])
+        return {"kernel": w.W, "recurrent_kernel": w.U, "bias": bias}
+
+    def n_params(self, n_in: int = 1) -> int:
+        shapes = jax.eval_shape(lambda: self.init(jax.random.key(0), n_in))
+        return int(sum(s.size for s in jax.tree.leaves(shapes)))
+
+    def init(self, key: jax.Array, n_in: int, forget_bias: float | jax.Array | None = None) -> Params:
+        """Draw parameters as the flavour does, then apply the cell's options.
+
+        ``forget_bias`` may be a traced value, so a grid of forget biases can be vmapped.
+        """
+        w = self._draw(key, n_in)
+        u = self.units
+        if self.spec.forget is not None:
+            f = self.block(self.spec.forget)
             if self.chrono is not None:
-                k_chrono = jax.random.fold_in(key, 1)
-                b_f = jnp.log(jax.random.uniform(k_chrono, (u,), jnp.float32, 1.0, self.chrono - 1.0))
-                params["bias"] = bias.at[u : 2 * u].set(b_f).at[:u].set(-b_f)
+                b_f = jnp.log(jax.random.uniform(jax.random.fold_in(key, 1), (u,), jnp.float32, 1.0, self.chrono - 1.0))
+                w = _set_bias(w, f, u, b_f)
+                if "i" in self.blocks:
+                    w = _set_bias(w, self.block("i"), u, -b_f)
             else:
-                params["bias"] = bias.at[u : 2 * u].set(jnp.asarray(forget_bias, jnp.float32))
-        elif self.kind == "gru" and self.flavor == "keras3":
-            params["bias"] = jnp.zeros((2, 3 * u), jnp.float32)  # input row, recurrent row
-        else:
-            params["bias"] = jnp.zeros((g * u,), jnp.float32)
-        return params
+                fb = self.flavor_spec.default_forget_bias if forget_bias is None else forget_bias
+                fb = jnp.asarray(fb, jnp.float32)
+                keep = jnp.isnan(fb)
+                b = w.b.at[f * u : (f + 1) * u].set(jnp.where(keep, w.b[f * u : (f + 1) * u], fb))
+                b2 = None if w.b2 is None else w.b2.at[f * u : (f + 1) * u].set(
+                    jnp.where(keep, w.b2[f * u : (f + 1) * u], 0.0))
+                w = w._replace(b=b, b2=b2)
+        if self.recurrent_init is not None:
+            rec = (jnp.full_like(w.U, self.recurrent_init) if w.U.ndim == 1  # brc's feedback vectors
+                   else self.recurrent_init * _identity_blocks(u, w.U.shape[1] // u))
+            w = w._replace(U=rec)
+        if self.uc is not None:
+            c = self.spec.blocks["keras"].index(self.spec.candidate)  # the same position in every layout
+            w = w._replace(U=w.U.at[:, c * u : (c + 1) * u].set(self.uc * jnp.eye(u, dtype=jnp.float32)))
+        if self.bz is not None:
+            w = _set_bias(w, self.block(self.spec.update), u, jnp.full((u,), self.bz, jnp.float32))
+        return self.pack(w)
+
+    def _draw(self, key: jax.Array, n_in: int) -> Weights:
+        u, g = self.units, self.gate_blocks
+        if self.flavor_spec.layout == "torch":
+            k_ih, k_hh, k_b, k_b2 = jax.random.split(key, 4)
+            return Weights(torch_uniform(k_ih, (g * u, n_in), u).T, torch_uniform(k_hh, (g * u, u), u).T,
+                           torch_uniform(k_b, (g * u,), u), torch_uniform(k_b2, (g * u,), u))
+        k_kernel, k_rec = jax.random.split(key)
+        if self.spec.bistable:  # the authors' Keras code: one glorot_uniform kernel per block, zero gate biases
+            kernel = jnp.concatenate([glorot_uniform(k, (n_in, u)) for k in jax.random.split(k_kernel, 3)], axis=1)
+            if self.kind == "brc":  # elementwise feedback vectors w_c, w_a, initialised to 1
+                recurrent = jnp.ones((2 * u,), jnp.float32)
+            else:
+                recurrent = jnp.concatenate([glorot_uniform(k, (u, u)) for k in jax.random.split(k_rec, 2)], axis=1)
+            return Weights(kernel, recurrent, jnp.zeros((2 * u,), jnp.float32), None)
+        kernel = glorot_uniform(k_kernel, (n_in, g * u))
+        recurrent = orthogonal(k_rec, (u, g * u))
+        zeros = jnp.zeros((g * u,), jnp.float32)
+        return Weights(kernel, recurrent, zeros, zeros if self.two_biases else None)
+
+    # --- running ----------------------------------------------------------------------------------
 
     def initial_carry(self, batch: int, n_in: int) -> Carry:
         h = jnp.zeros((batch, self.units), jnp.float32)
-        return (h, h) if self.kind == "lstm" else h
+        return (h, h) if self.spec.pair_state else h
+
+    def output(self, carry: Carry) -> jax.Array:
+        """What a read-out sees: h (the first element of an (h, c) carry)."""
+        return carry[0] if self.spec.pair_state else carry
 
     def step(self, params: Params, carry: Carry, x: jax.Array) -> tuple[Carry, jax.Array]:
-        carry, h, _ = _STEPS[self.kind](self, params, carry, x)
+        carry, h, _ = _STEPS[self.kind](self, self.weights(params), carry, x)
         return carry, h
 
     def step_with_gates(self, params: Params, carry: Carry, x: jax.Array) -> tuple[Carry, jax.Array, dict]:
-        """:meth:`step`, plus the gate values (LSTM: input, forget, output, cell; GRU: update,
-        reset, candidate; SimpleRNN: none) for diagnostics."""
-        return _STEPS[self.kind](self, params, carry, x)
+        """:meth:`step`, plus the gate values for diagnostics (LSTM family: input, forget, output, cell;
+        GRU: update, reset, candidate; BRC: update, bistability, candidate; SimpleRNN: none)."""
+        return _STEPS[self.kind](self, self.weights(params), carry, x)
+
+
+KerasCell = RNNCell  # the name before the torch flavour existed
+
+
+def _identity_blocks(u: int, blocks: int) -> jax.Array:
+    return jnp.tile(jnp.eye(u, dtype=jnp.float32), (1, blocks))
+
+
+def _set_bias(w: Weights, block: int, u: int, value: jax.Array) -> Weights:
+    """The block's bias set to ``value``, and its second bias (if any) to 0, so the sum is ``value``."""
+    b = w.b.at[block * u : (block + 1) * u].set(value)
+    b2 = None if w.b2 is None else w.b2.at[block * u : (block + 1) * u].set(0.0)
+    return w._replace(b=b, b2=b2)
 
 
 def _dot(a: jax.Array, w: jax.Array) -> jax.Array:
@@ -183,43 +412,94 @@ def _dot(a: jax.Array, w: jax.Array) -> jax.Array:
     return out
 
 
-def _srnn_step(cell: KerasCell, p: Params, h: jax.Array, x: jax.Array):
-    h = jnp.tanh(_dot(x, p["kernel"]) + _dot(h, p["recurrent_kernel"]) + p["bias"])
+def _preactivation(w: Weights, x: jax.Array, h: jax.Array) -> jax.Array:
+    """``x W + h U + b`` for every block (PyTorch's order of sums where there are two biases)."""
+    if w.b2 is None:
+        return _dot(x, w.W) + _dot(h, w.U) + w.b
+    return (_dot(x, w.W) + w.b) + (_dot(h, w.U) + w.b2)
+
+
+def _named(cell: RNNCell, z: jax.Array) -> dict[str, jax.Array]:
+    return dict(zip(cell.blocks, jnp.split(z, cell.gate_blocks, axis=-1)))
+
+
+def _srnn_step(cell: RNNCell, w: Weights, h: jax.Array, x: jax.Array):
+    h = jnp.tanh(_preactivation(w, x, h))
     return h, h, {}
 
 
-def _lstm_step(cell: KerasCell, p: Params, carry, x: jax.Array):
+def _lstm_family_step(cell: RNNCell, w: Weights, carry, x: jax.Array):
+    """LSTM, CIFG (i = 1 - f) and the 1997 LSTM (f = 1): c' = f*c + i*g, h' = o*tanh(c')."""
     h, c = carry
-    z = _dot(x, p["kernel"]) + _dot(h, p["recurrent_kernel"]) + p["bias"]
-    zi, zf, zc, zo = jnp.split(z, 4, axis=-1)  # Keras gate order: i, f, c, o
-    i, f, o = cell.gate(zi), cell.gate(zf), cell.gate(zo)
-    c = f * c + i * jnp.tanh(zc)
+    z = _named(cell, _preactivation(w, x, h))
+    g = jnp.tanh(z.get("c", z.get("g")))
+    o = cell.gate(z["o"])
+    if cell.kind == "lstm":
+        i, f = cell.gate(z["i"]), cell.gate(z["f"])
+        c = f * c + i * g
+    elif cell.kind == "cifg":
+        f = cell.gate(z["f"])
+        i = 1.0 - f
+        c = f * c + i * g
+    else:  # lstm97: the constant error carousel
+        i, f = cell.gate(z["i"]), jnp.ones_like(g)
+        c = c + i * g
     h = o * jnp.tanh(c)
     return (h, c), h, {"input": i, "forget": f, "output": o, "cell": c}
 
 
-def _gru_step(cell: KerasCell, p: Params, h: jax.Array, x: jax.Array):
+def _janet_step(cell: RNNCell, w: Weights, c: jax.Array, x: jax.Array):
+    z = _named(cell, _preactivation(w, x, c))
+    beta = 1.0 if cell.beta is None else cell.beta
+    f = cell.gate(z["f"])
+    i = 1.0 - cell.gate(z["f"] - beta)
+    c = f * c + i * jnp.tanh(z["c"])
+    return c, c, {"input": i, "forget": f, "cell": c}
+
+
+def _gru_step(cell: RNNCell, w: Weights, h: jax.Array, x: jax.Array):
     u = cell.units
-    w, rec = p["kernel"], p["recurrent_kernel"]
-    if cell.flavor == "keras3":  # reset_after=True: reset gate applied after the recurrent matmul
-        xw = _dot(x, w) + p["bias"][0]
-        hu = _dot(h, rec) + p["bias"][1]
-        xz, xr, xh = jnp.split(xw, 3, axis=-1)
-        hz, hr, hh = jnp.split(hu, 3, axis=-1)
-        z, r = cell.gate(xz + hz), cell.gate(xr + hr)
-        candidate = jnp.tanh(xh + r * hh)
-    else:  # reset_after=False: reset gate applied to h before the recurrent matmul
-        xw = _dot(x, w) + p["bias"]
-        xz, xr, xh = jnp.split(xw, 3, axis=-1)
-        hzr = _dot(h, rec[:, : 2 * u])
-        z = cell.gate(xz + hzr[:, :u])
-        r = cell.gate(xr + hzr[:, u:])
-        candidate = jnp.tanh(xh + _dot(r * h, rec[:, 2 * u :]))
+    names = cell.blocks[:2]  # the two gates come first in every layout (Keras z, r; PyTorch r, z)
+    if cell.gru_reset_after:  # reset gate applied after the recurrent matmul
+        b2 = 0.0 if w.b2 is None else w.b2
+        xw = _dot(x, w.W) + w.b
+        hu = _dot(h, w.U) + b2
+        xa, xb, xh = jnp.split(xw, 3, axis=-1)
+        ha, hb, hh = jnp.split(hu, 3, axis=-1)
+        gates = dict(zip(names, (cell.gate(xa + ha), cell.gate(xb + hb))))
+        candidate = jnp.tanh(xh + gates["r"] * hh)
+    else:  # reset gate applied to h before the recurrent matmul
+        xw = _dot(x, w.W) + w.b
+        xa, xb, xh = jnp.split(xw, 3, axis=-1)
+        hab = _dot(h, w.U[:, : 2 * u])
+        if w.b2 is not None:
+            xh = xh + w.b2[2 * u :]
+            hab = hab + w.b2[: 2 * u]
+        gates = dict(zip(names, (cell.gate(xa + hab[:, :u]), cell.gate(xb + hab[:, u:]))))
+        candidate = jnp.tanh(xh + _dot(gates["r"] * h, w.U[:, 2 * u :]))
+    z = gates["z"]
     h = z * h + (1.0 - z) * candidate
-    return h, h, {"update": z, "reset": r, "candidate": candidate}
+    return h, h, {"update": z, "reset": gates["r"], "candidate": candidate}
 
 
-_STEPS: dict[str, Callable] = {"srnn": _srnn_step, "lstm": _lstm_step, "gru": _gru_step}
+def _brc_step(cell: RNNCell, w: Weights, h: jax.Array, x: jax.Array):
+    """BRC (elementwise feedback w_c, w_a) and nBRC (full matrices U_c, U_a)."""
+    xc, xa, xh = jnp.split(_dot(x, w.W), 3, axis=-1)
+    if w.U.ndim == 1:  # brc: h * [w_c, w_a]
+        hu = jnp.concatenate([h, h], axis=-1) * w.U
+    else:
+        hu = _dot(h, w.U)
+    hc, ha = jnp.split(hu + w.b, 2, axis=-1)
+    c = cell.gate(xc + hc)
+    a = 1.0 + jnp.tanh(xa + ha)
+    candidate = jnp.tanh(xh + a * h)
+    h = c * h + (1.0 - c) * candidate
+    return h, h, {"update": c, "bistability": a, "candidate": candidate}
+
+
+_STEPS: dict[str, Callable] = {"srnn": _srnn_step, "lstm": _lstm_family_step, "cifg": _lstm_family_step,
+                               "lstm97": _lstm_family_step, "janet": _janet_step, "gru": _gru_step,
+                               "brc": _brc_step, "nbrc": _brc_step}
 
 
 @dataclass(frozen=True)
@@ -240,61 +520,69 @@ class FlaxCell:
         return f"flax.{type(self.module).__name__}"
 
     has_forget_bias = False  # Flax cells use their own initialisers
+    flavor = "keras3"  # head and optimizer defaults of a Flax cell
 
     @property
     def units(self) -> int:
         return int(self.module.features)
 
-    def init(self, key: jax.Array, n_in: int, forget_bias: float | jax.Array = 1.0) -> Params:
+    def init(self, key: jax.Array, n_in: int, forget_bias: float | jax.Array | None = None) -> Params:
         carry = self.initial_carry(1, n_in)
         return self.module.init(key, carry, jnp.zeros((1, n_in), jnp.float32))
 
     def initial_carry(self, batch: int, n_in: int) -> Carry:
         return self.module.initialize_carry(jax.random.key(0), (batch, n_in))
 
+    def output(self, carry: Carry) -> jax.Array:
+        return jax.tree.leaves(carry)[-1] if isinstance(carry, tuple) else carry
+
     def step(self, params: Params, carry: Carry, x: jax.Array) -> tuple[Carry, jax.Array]:
         return self.module.apply(params, carry, x)
 
 
-Cell = KerasCell | FlaxCell
+Cell = RNNCell | FlaxCell
 
 
-def parse_cell(spec: str, units: int = 1, flavor: str = "keras2") -> KerasCell:
+def parse_cell(spec: str, units: int = 1, flavor: str = "keras2") -> RNNCell:
     """A cell from a spec ``kind[:option=value...]``, e.g. ``lstm``, ``srnn:rec=0.5``,
-    ``lstm:gate=sigmoid:units=10``, ``lstm:chrono=200``. Options: units, flavor (override the
-    sweep's), gate (hard_sigmoid | sigmoid), rec (recurrent init value), chrono (LSTM horizon).
+    ``lstm:gate=sigmoid:units=10``, ``lstm:chrono=200``, ``lstm:uc=0.5``, ``gru:bz=2``,
+    ``janet:flavor=torch``. Options: units, flavor (override the sweep's), gate (hard_sigmoid |
+    sigmoid), rec (recurrent init value), chrono (forget-gate horizon), uc (candidate recurrent
+    weight), bz (update-gate bias), reset_after (GRU: 0 | 1), beta (JANET's shift).
     """
     kind, *options = spec.split(":")
     fields: dict = {"units": units, "flavor": flavor}
+    numbers = {"units": int, "chrono": int, "rec": float, "uc": float, "bz": float, "beta": float, "reset_after": int}
+    renamed = {"rec": "recurrent_init", "gate": "gate_activation"}
     for option in options:
         key, sep, value = option.partition("=")
         if key not in SPEC_OPTIONS or not sep:
             raise ValueError(f"cell: bad option {option!r} in {spec!r}; use kind:option=value with options "
                              f"{', '.join(SPEC_OPTIONS)}")
         try:
-            if key in ("units", "chrono"):
-                fields[key] = int(value)
-            elif key == "rec":
-                fields["recurrent_init"] = float(value)
-            else:
-                fields["gate_activation" if key == "gate" else key] = value
+            parsed: Any = numbers[key](value) if key in numbers else value
         except ValueError:
             raise ValueError(f"cell: {key} must be a number in {spec!r}, got {value!r}") from None
-    return KerasCell(kind, label=spec if options else None, **fields)
+        if key == "reset_after":
+            if parsed not in (0, 1):
+                raise ValueError(f"cell: reset_after must be 0 or 1 in {spec!r}, got {value!r}")
+            parsed = bool(parsed)
+        fields[renamed.get(key, key)] = parsed
+    return RNNCell(kind, label=spec if options else None, **fields)
 
 
 def make_cell(cell: str | Cell, units: int = 1, flavor: str = "keras2") -> Cell:
-    """Turn a cell name or spec (see :func:`parse_cell`) into a :class:`KerasCell`; pass cell
+    """Turn a cell name or spec (see :func:`parse_cell`) into an :class:`RNNCell`; pass cell
     objects through unchanged.
 
     Anything with ``features`` and ``initialize_carry`` (a Flax cell) is wrapped in :class:`FlaxCell`.
     """
-    if isinstance(cell, (KerasCell, FlaxCell)):
+    if isinstance(cell, (RNNCell, FlaxCell)):
         return cell
     if isinstance(cell, str):
         return parse_cell(cell, units, flavor)
     if hasattr(cell, "initialize_carry") and hasattr(cell, "features"):
         return FlaxCell(cell)
     raise ValueError(
-        f"cell: expected one of {', '.join(CELL_KINDS)}, a KerasCell/FlaxCell or a Flax RNN cell, got {cell!r}"
+        f"cell: expected one of {', '.join(CELL_KINDS)}, an RNNCell/FlaxCell or a Flax RNN cell, got {cell!r}"
     )

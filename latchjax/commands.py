@@ -624,8 +624,9 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
                 for i in range(min(4, seeds))}
         w_b = None
         if cell.kind == "srnn" and cell.units == 1:
-            w_b = np.array([[float(m["cell"]["recurrent_kernel"].ravel()[0]), float(m["cell"]["bias"].ravel()[0])]
-                            for m in models])
+            weights = [cell.weights(m["cell"]) for m in models]  # b + b2: PyTorch's two biases act as one
+            w_b = np.array([[float(w.U.ravel()[0]), float(w.b.ravel()[0] + (0 if w.b2 is None else w.b2.ravel()[0]))]
+                            for w in weights])
         report[name] = {"norms": norms, "success": ok, "trajectories": traj, "w_b": w_b}
     if not report:
         raise SettingsError(f"{args.dir}: no Keras cells with saved parameters to diagnose")

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from latchjax.cells import KerasCell, parse_cell
+from latchjax.cells import CELL_KINDS, KerasCell, parse_cell
 from latchjax.tasks import signs_positive_first
 from latchjax.train import compile_lowered
 
@@ -278,13 +278,14 @@ class CellArch(Arch):
         return self.cell.step(p["cell"], carry, x_t)[0]
 
     def readout(self, p, carry):
-        h = carry[0] if self.cell.kind == "lstm" else carry
+        h = self.cell.output(carry)
         z = (h * p["kernel"]).sum(-1) + p["bias"]
         return jax.nn.sigmoid(z) if self.squash == "sigmoid" else jnp.tanh(z)
 
 
 ARCH_HELP = ("latch1, unit (one tanh unit), a1[:n=N] (N hidden sigmoid units, fully connected), "
-             "a2[:n=N] (sparse, N=10 by default), or a Keras cell spec: srnn, lstm, gru[:units=K]")
+             "a2[:n=N] (sparse, N=10 by default), or a cell spec: srnn, lstm, gru, cifg, janet, lstm97, brc, nbrc"
+             "[:units=K][:flavor=keras2|keras3|torch]")
 
 
 def make_arch(spec: str, task: GuessTask) -> Arch:
@@ -307,7 +308,7 @@ def make_arch(spec: str, task: GuessTask) -> Arch:
             if hidden < 0 or (kind == "a2" and hidden < 1):
                 raise ValueError
             arch = Recurrent(name=spec, hidden=hidden, sparse=kind == "a2")
-        elif kind in ("srnn", "lstm", "gru"):
+        elif kind in CELL_KINDS:
             squash = "tanh" if task.targets[0] < 0 else "sigmoid"
             arch = CellArch(parse_cell(spec), squash)
         else:

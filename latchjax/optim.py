@@ -8,7 +8,8 @@ to the *uncorrected* second moment::
 
 ``optax.adam`` adds epsilon to the corrected moment instead; the two differ only
 when sqrt(v_t) is comparable to epsilon, but latchjax reproduces Keras exactly.
-Any optax optimizer can be used instead: the trainer takes a factory ``lr -> tx``.
+PyTorch's Adam (:func:`torch_adam`) and SGD are here too. Any optax optimizer can be used instead:
+the trainer takes a factory ``lr -> tx``.
 """
 
 from __future__ import annotations
@@ -49,3 +50,36 @@ def keras_adam(
         return updates, KerasAdamState(count, mu, nu)
 
     return optax.GradientTransformation(init, update)
+
+
+def torch_adam(learning_rate: float | jax.Array = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999,
+               epsilon: float = 1e-8) -> optax.GradientTransformation:
+    """Adam with PyTorch's defaults and update rule (``torch.optim.Adam``, no weight decay, no amsgrad).
+
+    PyTorch adds epsilon to the *corrected* second moment, which is ``optax.adam``'s rule::
+
+        theta -= lr / (1 - beta_1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta_2^t) + epsilon)
+
+    ``learning_rate`` may be a traced value, so a grid of learning rates can be vmapped.
+    Reference: Kingma & Ba 2015, Algorithm 1; PyTorch ``torch/optim/adam.py``.
+
+    Example::
+
+        tx = torch_adam(1e-3)
+        state = tx.init(params)
+        updates, state = tx.update(grads, state)
+    """
+    return optax.adam(learning_rate, b1=beta_1, b2=beta_2, eps=epsilon)
+
+
+def sgd(learning_rate: float | jax.Array = 1e-2) -> optax.GradientTransformation:
+    """Plain stochastic gradient descent, ``theta -= lr * g`` (Keras's and PyTorch's SGD without momentum)."""
+    return optax.sgd(learning_rate)
+
+
+OPTIMIZERS = {"keras_adam": keras_adam, "torch_adam": torch_adam, "sgd": sgd}
+
+
+def default_optimizer(flavor: str):
+    """The optimizer a framework's users get by default: Keras's Adam, or PyTorch's for ``torch``."""
+    return torch_adam if flavor == "torch" else keras_adam

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from latchjax.optim import OPTIMIZERS
 from latchjax.train import QUESTION_LENGTHS, SweepConfig
 
 
@@ -31,8 +32,10 @@ class Setting:
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("task", str, "latch", "task: latch, bit_relay, two_sequence or parity"),
-    Setting("cells", str, ["srnn", "lstm"], "cells: srnn, lstm, gru (comma-separated)", is_list=True),
-    Setting("flavor", str, "keras2", "keras2 (Keras 2.1, hard_sigmoid gates, as in 2018) or keras3"),
+    Setting("cells", str, ["srnn", "lstm"], "cells (comma-separated): srnn, lstm, gru, cifg, janet, lstm97, brc, "
+            "nbrc, each with :option=value (see `latchjax cells`)", is_list=True),
+    Setting("flavor", str, "keras2", "framework defaults: keras2 (Keras 2.1, hard_sigmoid gates, as in 2018), "
+            "keras3 or torch (PyTorch's init, layout and Adam)"),
     Setting("units", int, 1, "units per recurrent layer"),
     Setting("lengths", int, list(QUESTION_LENGTHS), "sequence lengths (comma-separated)", is_list=True),
     Setting("seeds", int, 30, "repeats (seeds) per setting"),
@@ -43,7 +46,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("middle", int, -1, "bit_relay: position of the second bit (-1: length // 2)"),
     Setting("informative", int, 1, "two_sequence: number of first elements carrying the class"),
     Setting("lr", float, [1e-3], "learning rates, trained side by side (comma-separated)", is_list=True),
-    Setting("forget_bias", float, [1.0], "LSTM forget-gate bias init values, trained side by side", is_list=True),
+    Setting("forget_bias", float, [], "forget-gate bias init values, trained side by side (default: the "
+            "flavour's: 1 for Keras, PyTorch's random draw for torch)", is_list=True),
+    Setting("optimizer", str, "flavor", "flavor (Keras's Adam, or PyTorch's for torch), keras_adam, torch_adam or sgd"),
     Setting("head", str, "softmax", "softmax (Dense(2) + cross-entropy) or sigmoid (Dense(1) + BCE)"),
     Setting("split", str, "shuffled", "shuffled (random, class-balanced) or keras (last rows, as the question)"),
     Setting("val_fraction", float, 0.2, "fraction of samples held out for validation"),
@@ -146,6 +151,9 @@ def to_sweep_config(settings: dict[str, Any]) -> SweepConfig:
         raise SettingsError(f"threshold: must be in (0, 1], got {settings['threshold']!r}")
     if settings["noise"] < 0:
         raise SettingsError(f"noise: must be >= 0, got {settings['noise']!r}")
+    if settings["optimizer"] not in ("flavor", *OPTIMIZERS):
+        raise SettingsError(f"optimizer: unknown optimizer {settings['optimizer']!r}; allowed: flavor, "
+                            f"{', '.join(OPTIMIZERS)}")
     if settings["buckets"] < 0:
         raise SettingsError(f"buckets: must be >= 0, got {settings['buckets']!r}")
     try:
@@ -154,7 +162,8 @@ def to_sweep_config(settings: dict[str, Any]) -> SweepConfig:
             units=settings["units"], lengths=tuple(settings["lengths"]), seeds=settings["seeds"],
             epochs=settings["epochs"], batch_size=settings["batch_size"], samples=settings["samples"],
             split=settings["split"], val_fraction=settings["val_fraction"], lrs=tuple(settings["lr"]),
-            forget_biases=tuple(settings["forget_bias"]), head=settings["head"], seed=settings["seed"],
+            forget_biases=tuple(settings["forget_bias"]) or None, head=settings["head"], seed=settings["seed"],
+            optimizer=None if settings["optimizer"] == "flavor" else OPTIMIZERS[settings["optimizer"]],
             data_seed=settings["seed"], length_buckets=settings["buckets"] or None,
         )
     except ValueError as err:

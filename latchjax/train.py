@@ -31,9 +31,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from latchjax.cells import Cell, make_cell
+from latchjax.cells import FLAVORS, Cell, make_cell, torch_uniform
 from latchjax.data import SPLITS, Dataset, make_dataset
-from latchjax.optim import keras_adam
+from latchjax.optim import default_optimizer
 from latchjax.results import SweepResult
 from latchjax.tasks import Task, make_task
 
@@ -54,11 +54,13 @@ def default_length_buckets() -> int:
 class SweepConfig:
     """Everything that defines a sweep. Defaults are the question's Q1 setup with a correct split.
 
-    ``cells`` holds names (``srnn``, ``lstm``, ``gru``), :class:`~latchjax.cells.KerasCell` /
+    ``cells`` holds names or specs (``srnn``, ``lstm``, ``gru``, ``janet:flavor=torch``, ...; see
+    :func:`~latchjax.cells.parse_cell`), :class:`~latchjax.cells.RNNCell` /
     :class:`~latchjax.cells.FlaxCell` objects or Flax cells. ``task`` is a name or a function
     ``(key, n, length) -> (x, y)``. ``optimizer`` maps a learning rate to an optax
-    transformation (default: Keras's Adam); ``lrs`` and ``forget_biases`` are grids trained
-    side by side in the same program. ``seeds`` is the number of repeats; repeat ``i`` uses
+    transformation (default: each cell's flavour's Adam: Keras's for ``keras2``/``keras3``,
+    PyTorch's for ``torch``); ``lrs`` and ``forget_biases`` are grids trained side by side in the
+    same program (default forget bias: the flavour's, 1 for Keras, PyTorch's random draw for torch). ``seeds`` is the number of repeats; repeat ``i`` uses
     ``fold_in(key(seed), i)`` for its initialisation and shuffles, whatever else is in the sweep.
     """
 
@@ -75,9 +77,9 @@ class SweepConfig:
     split: str = "shuffled"
     val_fraction: float = 0.2
     lrs: tuple[float, ...] = (1e-3,)
-    forget_biases: tuple[float, ...] = (1.0,)
+    forget_biases: tuple[float, ...] | None = None
     head: str = "softmax"
-    optimizer: Callable[[Any], optax.GradientTransformation] = keras_adam
+    optimizer: Callable[[Any], optax.GradientTransformation] | None = None
     seed: int = 0
     data_seed: int = 0
     length_buckets: int | None = None
@@ -88,6 +90,9 @@ class SweepConfig:
             if not ok:
                 raise ValueError(message)
 
+        need(self.flavor in FLAVORS, f"flavor: unknown flavor {self.flavor!r}; allowed: {', '.join(FLAVORS)}")
+        if self.forget_biases is None:
+            object.__setattr__(self, "forget_biases", (FLAVORS[self.flavor].default_forget_bias,))
         for name in ("cells", "lengths", "lrs", "forget_biases"):
             value = getattr(self, name)
             if isinstance(value, (str, int, float)) or not hasattr(value, "__len__"):
@@ -134,9 +139,16 @@ class SweepConfig:
         return dataclasses.replace(self, **changes)
 
 
-def _init_head(key: jax.Array, units: int, head: str) -> dict:
-    n_out = 2 if head == "softmax" else 1
-    limit = jnp.sqrt(6.0 / (units + n_out))  # Keras Dense: glorot_uniform kernel, zero bias
+def init_head(key: jax.Array, cell: Cell, head: str) -> dict:
+    """The read-out as the cell's framework initialises it: Keras's Dense (glorot_uniform kernel, zero
+    bias) or PyTorch's ``nn.Linear(units, n_out)`` (weight and bias U(-1/sqrt(units), 1/sqrt(units)));
+    stored as ``kernel (units, n_out)`` and ``bias (n_out,)`` either way."""
+    units, n_out = cell.units, (2 if head == "softmax" else 1)
+    if FLAVORS[getattr(cell, "flavor", "keras3")].layout == "torch":
+        k_weight, k_bias = jax.random.split(key)
+        return {"kernel": torch_uniform(k_weight, (n_out, units), units).T,
+                "bias": torch_uniform(k_bias, (n_out,), units)}
+    limit = jnp.sqrt(6.0 / (units + n_out))
     return {
         "kernel": jax.random.uniform(key, (units, n_out), jnp.float32, -limit, limit),
         "bias": jnp.zeros((n_out,), jnp.float32),
@@ -201,8 +213,8 @@ def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int,
     def train_model(key, lr, forget_bias, length, x_train, y_train, x_val, y_val):
         k_init, k_shuffle = jax.random.split(key)
         k_cell, k_head = jax.random.split(k_init)
-        params = {"cell": cell.init(k_cell, n_in, forget_bias), "head": _init_head(k_head, cell.units, cfg.head)}
-        tx = cfg.optimizer(lr)
+        params = {"cell": cell.init(k_cell, n_in, forget_bias), "head": init_head(k_head, cell, cfg.head)}
+        tx = (cfg.optimizer or default_optimizer(getattr(cell, "flavor", "keras3")))(lr)
         start = max_length - length
         weights = jnp.concatenate([jnp.ones(n_train), jnp.zeros(n_pad)]).reshape(n_batches, batch)
 

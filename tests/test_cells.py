@@ -144,7 +144,7 @@ def test_cell_specs_for_experiments():
     assert float(hard.gate(jnp.float32(3.0))) == 1.0 and float(soft.gate(jnp.float32(3.0))) < 1.0
     assert parse_cell("gru:flavor=keras3").flavor == "keras3"
     for bad, message in [("lstm:foo=1", "bad option 'foo=1'"), ("srnn:rec=big", "rec must be a number"),
-                         ("srnn:chrono=100", "chrono: needs an lstm"), ("lstm:gate=relu", "unknown gate")]:
+                         ("srnn:chrono=100", "chrono: srnn has no such option; it applies to lstm, cifg, janet"), ("lstm:gate=relu", "unknown gate")]:
         with pytest.raises(ValueError, match=message):
             parse_cell(bad)
 
