@@ -543,6 +543,24 @@ class FlaxCell:
 Cell = RNNCell | FlaxCell
 
 
+def cell_table(units: int = 1, n_in: int = 1) -> str:
+    """Every kind and flavour: blocks, parameters (for ``units`` units and ``n_in`` inputs, read-out
+    excluded), equations and source; what ``latchjax cells`` prints."""
+    lines = [f"flavours (parameters for {units} unit(s), {n_in} input(s); '-': not defined):"]
+    lines += [f"  {f.name:7s} {f.gate} gates, {'PyTorch' if f.layout == 'torch' else 'Keras'} init and layout, "
+              f"{'PyTorch' if f.layout == 'torch' else 'Keras'}'s Adam; {f.source}" for f in FLAVORS.values()]
+    header = ["cell", "blocks", *FLAVORS]
+    rows = [header]
+    for kind in KINDS.values():
+        counts = [str(RNNCell(kind.name, units, f).n_params(n_in)) if f in kind.flavors else "-" for f in FLAVORS]
+        rows.append([kind.name, ",".join(kind.blocks["keras"]), *counts])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines += [""] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows] + [""]
+    for kind in KINDS.values():
+        lines += [f"{kind.name}: {kind.equations}", f"    source: {kind.source}"]
+    return "\n".join(lines)
+
+
 def parse_cell(spec: str, units: int = 1, flavor: str = "keras2") -> RNNCell:
     """A cell from a spec ``kind[:option=value...]``, e.g. ``lstm``, ``srnn:rec=0.5``,
     ``lstm:gate=sigmoid:units=10``, ``lstm:chrono=200``, ``lstm:uc=0.5``, ``gru:bz=2``,

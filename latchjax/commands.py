@@ -143,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("presets", help="list the presets")
     listing.set_defaults(func=cmd_presets)
+
+    cells = sub.add_parser("cells", help="list every cell and flavour: equations, source, parameter count")
+    cells.add_argument("--units", type=int, default=1, help="width for the parameter counts")
+    cells.add_argument("--n-in", type=int, default=1, help="input features for the parameter counts")
+    cells.set_defaults(func=cmd_cells)
     return parser
 
 
@@ -442,6 +447,15 @@ def cmd_presets(args: argparse.Namespace) -> int:
     width = max(map(len, found))
     for name, preset in found.items():
         print(f"{name.ljust(width)}  {preset.get('description', '')}")
+    return 0
+
+
+def cmd_cells(args: argparse.Namespace) -> int:
+    from latchjax.cells import cell_table
+
+    if args.units < 1 or args.n_in < 1:
+        raise SettingsError(f"--units and --n-in: must be >= 1, got {args.units} and {args.n_in}")
+    print(cell_table(args.units, args.n_in))
     return 0
 
 
