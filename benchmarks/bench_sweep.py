@@ -28,6 +28,7 @@ from latchjax import QUESTION_LENGTHS, SweepConfig, run_sweep
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cells", default="srnn,lstm")
+    parser.add_argument("--flavor", default="keras2", help="keras2, keras3 or torch")
     parser.add_argument("--seeds", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--samples", type=int, default=10_000)
@@ -39,7 +40,7 @@ def main() -> None:
 
     changes = {} if args.buckets is None else {"length_buckets": args.buckets}
     cfg = SweepConfig(
-        cells=tuple(args.cells.split(",")), flavor="keras2", split="keras", seeds=args.seeds, epochs=args.epochs,
+        cells=tuple(args.cells.split(",")), flavor=args.flavor, split="keras", seeds=args.seeds, epochs=args.epochs,
         samples=args.samples, lengths=tuple(int(n) for n in args.lengths.split(",")), unroll=args.unroll, **changes,
     )
     t0 = time.perf_counter()
@@ -56,7 +57,7 @@ def main() -> None:
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
         "jax": jax.__version__,
-        "settings": {"cells": cfg.cells, "lengths": len(cfg.lengths), "seeds": cfg.seeds, "epochs": cfg.epochs,
+        "settings": {"cells": cfg.cells, "flavor": cfg.flavor, "lengths": len(cfg.lengths), "seeds": cfg.seeds, "epochs": cfg.epochs,
                      "samples": cfg.samples, "length_buckets": cfg.length_buckets, "unroll": cfg.unroll},
         "wall_s": round(wall, 2),
         "cells": {},
@@ -66,7 +67,7 @@ def main() -> None:
         rate = n_models * cfg.epochs / timing["run_s"]
         record["cells"][cell] = {"models": n_models, "compile_s": round(timing["compile_s"], 2),
                                  "run_s": round(timing["run_s"], 2), "model_epochs_per_s": round(rate, 1)}
-        print(f"{cell:>5}: {n_models} models, compile {timing['compile_s']:.1f} s, run {timing['run_s']:.1f} s, "
+        print(f"{cell:>6}: {n_models} models, compile {timing['compile_s']:.1f} s, run {timing['run_s']:.1f} s, "
               f"{rate:.1f} model-epochs/s")
     print(f"wall (data, compile and training, all cells): {wall:.1f} s")
     with open(args.out, "a") as f:
