@@ -1,7 +1,7 @@
 """latchjax: long-term memory experiments on recurrent networks, vmapped over whole sweeps."""
 
-from latchjax.cells import FlaxCell, KerasCell, make_cell
-from latchjax.optim import keras_adam
+from latchjax.cells import FlaxCell, KerasCell, RNNCell, make_cell
+from latchjax.optim import keras_adam, torch_adam
 from latchjax.results import SweepResult, wilson_interval
 from latchjax.store import load
 from latchjax.tasks import TASKS, bit_relay, latch, make_task
@@ -10,7 +10,7 @@ from latchjax.train import QUESTION_LENGTHS, SweepConfig, run_sweep, train_cell,
 __version__ = "0.1.0"
 
 __all__ = [
-    "FlaxCell", "KerasCell", "make_cell", "keras_adam", "SweepResult", "wilson_interval",
+    "FlaxCell", "KerasCell", "RNNCell", "make_cell", "keras_adam", "torch_adam", "SweepResult", "wilson_interval",
     "TASKS", "bit_relay", "latch", "make_task", "QUESTION_LENGTHS", "SweepConfig",
     "run_sweep", "train_cell", "train_one", "load",
 ]

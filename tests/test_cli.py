@@ -113,6 +113,11 @@ def test_every_preset_parses_and_validates():
     (["sweep", "--batch-size", "99999"], "batch_size: 99999 is larger than the training set"),
     (["sweep", "--task", "bit_relay", "--lengths", "1,5"], "bit_relay needs lengths >= 2"),
     (["plot", "/nonexistent/run"], "not a latchjax results directory"),
+    (["sweep", "--flavor", "pytorch"], "flavor: unknown flavor 'pytorch'; allowed: keras2, keras3, torch"),
+    (["sweep", "--cells", "brc", "--flavor", "torch"], "flavor: brc is defined by its authors' Keras code"),
+    (["sweep", "--cells", "janet:bz=1"], "bz: janet has no such option; it applies to gru, brc, nbrc"),
+    (["sweep", "--optimizer", "adamw"], "optimizer: unknown optimizer 'adamw'"),
+    (["cells", "--units", "0"], "--units and --n-in: must be >= 1"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, args, message):
     out = tmp_path / "out"
@@ -148,3 +153,22 @@ def test_console_script_errors_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
     assert not (tmp_path / "runs").exists()
+
+
+def test_cells_lists_every_cell_and_flavour(capsys):
+    assert run(["cells", "--units", "2"]) == 0
+    out = capsys.readouterr().out
+    for name in ("srnn", "lstm", "gru", "cifg", "janet", "lstm97", "brc", "nbrc", "keras2", "keras3", "torch",
+                 "Greff et al. 2017", "Vecoven, Ernst & Drion 2021", "van der Westhuizen & Lasenby 2018"):
+        assert name in out, name
+    lstm = next(line.split() for line in out.splitlines() if line.startswith("lstm "))
+    # 4 blocks of 2 units: keras 4*2*(1 + 2) + 8 = 32; torch has a second bias vector: 40
+    assert lstm[-3:] == ["32", "32", "40"]
+
+
+def test_torch_flavour_sweep_records_pytorchs_random_forget_bias(tmp_path):
+    out = tmp_path / "torch"
+    assert run(["sweep", "--preset", "question-fixed", "--cells", "lstm,janet", "--lengths", "4", "--seeds", "2",
+                "--epochs", "1", "--samples", "64", "--flavor", "torch", "--quiet", "--out", str(out)]) == 0
+    results = rows(out / "results.csv")
+    assert {r["flavor"] for r in results} == {"torch"} and {r["forget_bias"] for r in results} == {"nan"}
