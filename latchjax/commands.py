@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     gs = sub.add_parser("guess", help="Hochreiter & Schmidhuber's random weight guessing: trials until every "
                         "training sequence is classified correctly", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     gs.add_argument("--task", required=True, help="latch1, latch2, two_sequence, parity or adding")
-    gs.add_argument("--arch", help="latch1, unit, a1[:n=N], a2[:n=N], srnn|lstm|gru[:units=K] "
+    gs.add_argument("--arch", help="latch1, unit, a1[:n=N], a2[:n=N], any cell spec (srnn, lstm, gru, cifg, janet, lstm97, brc, nbrc[:units=K:flavor=F]) "
                     "(default: latch1 for latch1, unit for latch2, a1 otherwise)")
     gs.add_argument("--simulations", type=int, default=40, help="independent searches, each with its own data")
     gs.add_argument("--length", type=int, help="minimal sequence length T (default: 500; 100 for two_sequence, adding)")
