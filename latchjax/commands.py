@@ -290,7 +290,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if not (out / "config.json").is_file() or not (out / "chunks").is_dir():
             raise SettingsError(f"--resume: {out} is not an unfinished latchjax sweep (no config.json and chunks/)")
         resolved = json.loads((out / "config.json").read_text())
-        settings = {k: resolved[k] for k in SETTINGS}
+        settings = {k: resolved.get(k, s.default) for k, s in SETTINGS.items()}  # older runs lack newer settings
         name = resolved.get("preset", "custom")
     else:
         if args.preset:
@@ -342,7 +342,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             (out / "chunks").mkdir()
     _barrier("config", processes)
     resolved = json.loads((out / "config.json").read_text())
-    plan_id = hashlib.sha256(json.dumps({k: resolved[k] for k in (*SETTINGS, "buckets", "plan")},
+    plan_id = hashlib.sha256(json.dumps({k: resolved[k] for k in (*SETTINGS, "buckets", "plan") if k in resolved},
                                         sort_keys=True).encode()).hexdigest()[:16]
     chunks = store.ChunkStore(out / "chunks", plan_id)
     meta: dict[str, Any] = {"versions": _versions(), "backend": jax.default_backend(),
@@ -391,10 +391,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+DATA_CAPTIONS = {"shared": "data shared (one dataset per length for all seeds)",
+                 "per-seed": "data per seed (each seed its own dataset)"}
+
+
+def _data_caption(config: dict) -> str:
+    """How the seeds of a point relate: the data mode, and the head init where it is not the framework's."""
+    head = config.get("head_init", "random")
+    return DATA_CAPTIONS[config.get("data", "shared")] + ("" if head == "random" else f", head init {head}")
+
+
 def _title(config: dict) -> str:
     cells = ", ".join(config["cells"])
     return (f"{config['preset']}: {config['task']}, {cells} ({config['flavor']}, {config['units']} unit"
-            f"{'s' if config['units'] > 1 else ''}), {config['split']} split, {config['epochs']} epochs")
+            f"{'s' if config['units'] > 1 else ''}), {config['split']} split, {config['epochs']} epochs\n"
+            f"{_data_caption(config)}")
 
 
 def _read_run(path: Path):
@@ -428,7 +439,7 @@ def _summary_text(path: Path) -> str:
                      [f"{k}/{n}", f"{float(freq):.2f}", f"[{float(lo):.2f}, {float(hi):.2f}]",
                       f"{float(mean):.3f}±{float(std):.3f}"])
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
-    title = f"{config['preset']}: success = final val acc >= {config['threshold']:g}"
+    title = f"{config['preset']}: success = final val acc >= {config['threshold']:g}; {_data_caption(config)}"
     return "\n".join([title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in lines])
 
 
