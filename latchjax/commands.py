@@ -141,6 +141,23 @@ def build_parser() -> argparse.ArgumentParser:
     gs.add_argument("--quiet", action="store_true")
     gs.set_defaults(func=cmd_guess)
 
+    explain = sub.add_parser("explain", help="per-model features of a saved run (rest-state eigenvalue, readout "
+                             "alignment, gates) and how well each predicts success",
+                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    explain.add_argument("dir", type=Path, help="a results directory written by `latchjax sweep`")
+    explain.add_argument("--features", help="features for explain_summary.csv (comma-separated; default: all)")
+    explain.add_argument("--boots", type=int, default=1000, help="bootstrap resamples for the AUC intervals")
+    explain.add_argument("--format", choices=FORMATS, default="png")
+    explain.set_defaults(func=cmd_explain)
+
+    compare = sub.add_parser("compare", help="paired comparison of two cells, lrs or forget biases of a run "
+                             "(DIR A B), or of two runs with the same seeds (DIR_A DIR_B): McNemar and Newcombe")
+    compare.add_argument("dir", type=Path, help="a results directory")
+    compare.add_argument("a", help="condition A: a cell of DIR, lr=V or forget_bias=V; or a second results directory")
+    compare.add_argument("b", nargs="?", help="condition B (omit when comparing two directories)")
+    compare.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    compare.set_defaults(func=cmd_compare)
+
     listing = sub.add_parser("presets", help="list the presets")
     listing.set_defaults(func=cmd_presets)
     return parser
@@ -648,6 +665,81 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
               f"({int(r['success'].sum())}/{len(r['success'])} models succeeded)")
     for path in [out / "gradient_norms.npz", *paths]:
         print(path)
+    return 0
+
+
+# --- explain, compare -------------------------------------------------------------------------
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from latchjax import explain, store
+    from latchjax.plots import draw_explain
+    from latchjax.settings import resolve
+
+    result, config = _read_run(args.dir)
+    if not (args.dir / "params.npz").is_file():
+        raise SettingsError(f"{args.dir}: no params.npz (made by an older latchjax); re-run the sweep")
+    if args.boots < 0:
+        raise SettingsError(f"--boots: must be >= 0, got {args.boots}")
+    cfg = to_sweep_config(resolve(config, {}))
+    t0 = time.perf_counter()
+    table = explain.explain_run(result, cfg, config["threshold"], store.load_params(args.dir / "params.npz"))
+    seconds = time.perf_counter() - t0
+    features = explain.feature_names(table)
+    if args.features:
+        chosen = [f.strip() for f in args.features.split(",")]
+        unknown = [f for f in chosen if f not in features]
+        if unknown:
+            raise SettingsError(f"--features: unknown feature(s) {', '.join(unknown)}; allowed: {', '.join(features)}")
+        features = chosen
+    rows = [[store._fmt(v) for v in row] for row in zip(*table.values())]
+    store.atomic_write(args.dir / "explain.csv", store.csv_text(tuple(table), rows))
+    summary = [[store._fmt(v) for v in row] for row in explain.summary_rows(table, features, args.boots)]
+    store.atomic_write(args.dir / "explain_summary.csv", store.csv_text(explain.SUMMARY_COLUMNS, summary))
+    paths = draw_explain(table, args.dir / "figures", args.format, _title(config))
+    print(f"{len(rows)} models explained in {seconds:.2f} s (compile included)")
+    for cell in dict.fromkeys(table["cell"].tolist()):
+        mine = table["cell"] == cell
+        ok = table["success"][mine].astype(bool)
+        acc = table["proto_acc0"][mine].astype(float)
+        aligned, reverse = ok[acc > 0.5], ok[acc < 0.5]
+        print(f"{cell}: lambda0 median {np.nanmedian(table['lambda0'][mine].astype(float)):.3g}; success "
+              f"{ok.mean():.2f} overall, {aligned.mean() if aligned.size else float('nan'):.2f} aligned "
+              f"({aligned.size}), {reverse.mean() if reverse.size else float('nan'):.2f} reversed ({reverse.size})")
+    for path in [args.dir / "explain.csv", args.dir / "explain_summary.csv", *paths]:
+        print(path)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from latchjax import compare, store
+
+    try:
+        if args.b is None:
+            other = Path(args.a)
+            if not other.is_dir():
+                raise SettingsError(f"compare: give DIR A B (two conditions of one run) or DIR_A DIR_B; "
+                                    f"{args.a!r} is not a directory")
+            rows = compare.compare_runs(_read_run(args.dir), _read_run(other), (str(args.dir), str(other)))
+        else:
+            result, config = _read_run(args.dir)
+            rows = compare.compare_conditions(result, config["threshold"], args.a, args.b)
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
+    text_rows = [[str(store._fmt(v)) for v in row] for row in rows]
+    shown = ["cell", "length", "lr", "forget_bias", "n", "successes_a", "successes_b", "a_only", "b_only",
+             "p_mcnemar", "diff", "ci_low", "ci_high"]
+    picks = [compare.COLUMNS.index(c) for c in shown]
+    lines = [shown] + [[row[i] for i in picks] for row in text_rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(shown))]
+    print(f"A = {rows[0][0]}, B = {rows[0][1]}; pairs share seeds; p_mcnemar: exact two-sided; "
+          f"diff = p_A - p_B with Newcombe's paired 95% interval")
+    for line in lines:
+        print("  ".join(c.rjust(w) for c, w in zip(line, widths)))
+    if args.csv:
+        store.atomic_write(args.csv, store.csv_text(compare.COLUMNS, text_rows))
+        print(args.csv)
     return 0
 
 
