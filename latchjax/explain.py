@@ -88,6 +88,21 @@ def spectral_radius(jacobians: np.ndarray) -> np.ndarray:
     return radius
 
 
+def run_initial_params(cfg: SweepConfig, cell: Any) -> list[Any]:
+    """The parameters every model of ``cell`` started from, regenerated from the config alone, in the layout
+    of ``params.npz``: a list over ``cfg.lengths`` of pytrees whose leading axis runs over (lr, forget_bias,
+    seed) flattened. The trainer draws them with the same function (:func:`latchjax.train.initial_params`)
+    and the same keys, so they are exactly what it started from."""
+    cell = make_cell(cell, cfg.units, cfg.flavor)
+    keys, _, fbs = _model_grid(cfg, cell)
+    n_in, max_length = _n_in(cfg), max(cfg.lengths)
+    per_model = jax.vmap(lambda key, fb, length: initial_params(cell, cfg, key, fb, n_in, length, max_length),
+                         in_axes=(0, 0, None))
+    program = jax.jit(jax.vmap(per_model, in_axes=(None, None, 0)))
+    stacked = jax.tree.map(np.asarray, program(keys, jnp.asarray(fbs), jnp.asarray(cfg.lengths)))
+    return [jax.tree.map(lambda a, i=i: a[i], stacked) for i in range(len(cfg.lengths))]
+
+
 def cell_features(cell: Any, cfg: SweepConfig, final_params: Any | None = None) -> dict[str, np.ndarray]:
     """Features of every model of ``cell`` in ``cfg``: arrays of shape (n_lengths, n_models), models
     flattened (lr, forget_bias, seed) as in ``params.npz``.
