@@ -265,14 +265,15 @@ def draw_diagnostics(report: dict, labels, length: int, out: Path, fmt: str = "p
     return paths
 
 
-def _pooled_success(ax, x, ok, label, style="o-", color=None):
+def _pooled_success(ax, x, ok, label, style="o-", color=None, **line):
     """Success frequency per x value with Wilson 95% error bars; returns the line's colour."""
     values, n = np.unique(x[~np.isnan(x)], return_counts=True)
     k = np.array([np.sum(ok[x == v]) for v in values])
     low, high = wilson_interval(k, n)
     freq = k / n
-    bars = ax.errorbar(values, freq, yerr=[freq - low, high - freq], fmt=style, ms=4, capsize=2, label=label,
-                       color=color)
+    yerr = np.clip([freq - low, high - freq], 0, None)  # Wilson's bounds can miss 0 or 1 by a rounding error
+    bars = ax.errorbar(values, freq, yerr=yerr, fmt=style, ms=4, capsize=2, label=label,
+                       color=color, **line)
     return bars[0].get_color()
 
 
@@ -312,11 +313,11 @@ def draw_explain(table: dict, out: Path, fmt: str = "png", title: str = "") -> l
         for cell in cells:
             mine = table["cell"] == cell
             color = None
-            for start, style, pick in (("aligned", "o-", acc > 0.5), ("reversed", "s--", acc < 0.5)):
+            for start, style, pick, face in (("aligned", "o-", acc > 0.5, None), ("reversed", "s--", acc < 0.5, "none")):
                 chosen = mine & pick
                 if chosen.any():
                     color = _pooled_success(ax, lengths[chosen], ok[chosen], f"{cell} {start} ({chosen.sum()})",
-                                            style, color)
+                                            style, color, mfc=face)
         ax.set(xlabel="sequence length", ylabel="success frequency", ylim=(-0.03, 1.03))
         ax.set_title(f"{title}\nreadout at initialisation aligned (proto_acc0 > 1/2, solid) or reversed "
                      "(< 1/2, dashed); bars: Wilson 95% CI", fontsize=9)
