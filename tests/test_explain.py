@@ -172,3 +172,15 @@ def test_auc_counts_pairs_with_ties_as_half():
     assert low <= value <= high and 0 < high - low < 0.5
     assert auc([1.0, 2.0, 3.0], [False, True, True]) == 1.0
     assert np.isnan(auc([1.0, 2.0], [True, True]))
+
+
+def test_lambda0_of_a_wide_keras2_lstm_is_the_radius_of_its_block_jacobian():
+    # at h = c = 0 with unit forget bias: i = o = 1/2, f = 0.7, so d(h', c')/d(h, c) = [[U_c/4, 0.35 I], [U_c/2, 0.7 I]]
+    # (U_c the candidate block of the recurrent kernel, acting on row vectors: transposed here)
+    cfg = SweepConfig(cells=("lstm",), units=3, lengths=(3,), seeds=20, samples=64)
+    params = run_initial_params(cfg, "lstm")[0]["cell"]
+    u_c = np.asarray(params["recurrent_kernel"][:, :, 6:9], np.float64).transpose(0, 2, 1)
+    eye = np.broadcast_to(np.eye(3), u_c.shape)
+    jac = np.block([[u_c / 4, 0.35 * eye], [u_c / 2, 0.7 * eye]])
+    expected = np.max(np.abs(np.linalg.eigvals(jac)), axis=-1)
+    np.testing.assert_allclose(cell_features("lstm", cfg)["lambda0"][0], expected, rtol=1e-5)
