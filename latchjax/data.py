@@ -2,9 +2,10 @@
 
 Every length gets its own dataset, drawn once from ``(data_seed, length)`` and shared by
 all repeats, as in the question's script (``data = "shared"``). With ``repeats`` given
-(``data = "per-seed"``), repeat ``i`` draws its own from ``(data_seed, length, i)``. Sequences of different lengths are
-*left*-padded with zeros to a common length; the trainer keeps the state at its
-initial value until a sequence's first real element, so padding changes nothing.
+(``data = "per-seed"``), repeat ``i`` draws its own from ``(data_seed, length, i)``.
+Sequences of different lengths are *left*-padded with zeros to a common length; the trainer
+keeps the state at its initial value until a sequence's first real element, so padding changes
+nothing.
 """
 
 from __future__ import annotations
