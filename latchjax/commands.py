@@ -671,8 +671,6 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 # --- explain, compare -------------------------------------------------------------------------
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from latchjax import explain, store
     from latchjax.plots import draw_explain
     from latchjax.settings import resolve
@@ -699,14 +697,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     store.atomic_write(args.dir / "explain_summary.csv", store.csv_text(explain.SUMMARY_COLUMNS, summary))
     paths = draw_explain(table, args.dir / "figures", args.format, _title(config))
     print(f"{len(rows)} models explained in {seconds:.2f} s (compile included)")
-    for cell in dict.fromkeys(table["cell"].tolist()):
-        mine = table["cell"] == cell
-        ok = table["success"][mine].astype(bool)
-        acc = table["proto_acc0"][mine].astype(float)
-        aligned, reverse = ok[acc > 0.5], ok[acc < 0.5]
-        print(f"{cell}: lambda0 median {np.nanmedian(table['lambda0'][mine].astype(float)):.3g}; success "
-              f"{ok.mean():.2f} overall, {aligned.mean() if aligned.size else float('nan'):.2f} aligned "
-              f"({aligned.size}), {reverse.mean() if reverse.size else float('nan'):.2f} reversed ({reverse.size})")
+    print("\n".join(explain.overview(table)))
     for path in [args.dir / "explain.csv", args.dir / "explain_summary.csv", *paths]:
         print(path)
     return 0
@@ -715,6 +706,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from latchjax import compare, store
 
+    if args.csv and not args.csv.parent.is_dir():
+        raise SettingsError(f"--csv: no such directory {args.csv.parent}")
     try:
         if args.b is None:
             other = Path(args.a)
@@ -728,15 +721,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise SettingsError(str(err)) from None
     text_rows = [[str(store._fmt(v)) for v in row] for row in rows]
-    shown = ["cell", "length", "lr", "forget_bias", "n", "successes_a", "successes_b", "a_only", "b_only",
-             "p_mcnemar", "diff", "ci_low", "ci_high"]
-    picks = [compare.COLUMNS.index(c) for c in shown]
-    lines = [shown] + [[row[i] for i in picks] for row in text_rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(shown))]
-    print(f"A = {rows[0][0]}, B = {rows[0][1]}; pairs share seeds; p_mcnemar: exact two-sided; "
-          f"diff = p_A - p_B with Newcombe's paired 95% interval")
-    for line in lines:
-        print("  ".join(c.rjust(w) for c, w in zip(line, widths)))
+    print(compare.format_table(text_rows))
     if args.csv:
         store.atomic_write(args.csv, store.csv_text(compare.COLUMNS, text_rows))
         print(args.csv)

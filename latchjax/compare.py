@@ -99,3 +99,17 @@ def compare_runs(run_a: tuple[SweepResult, dict], run_b: tuple[SweepResult, dict
         rows.append([*labels, cell, length, lr, fb,
                      *(stats[k] for k in PAIRED_COLUMNS)])
     return rows
+
+
+SHOWN = ("cell", "length", "lr", "forget_bias", *PAIRED_COLUMNS)
+
+
+def format_table(rows: list[list[str]]) -> str:
+    """The rows of :func:`compare_conditions` / :func:`compare_runs` (as text) as an aligned table, with a
+    header line naming A and B."""
+    picks = [COLUMNS.index(c) for c in SHOWN]
+    lines = [list(SHOWN)] + [[row[i] for i in picks] for row in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(SHOWN))]
+    head = (f"A = {rows[0][0]}, B = {rows[0][1]}; pairs share seeds; a_only: A succeeded and B failed; "
+            "p_mcnemar: exact two-sided; diff = p_A - p_B with Newcombe's paired 95% interval")
+    return "\n".join([head] + ["  ".join(c.rjust(w) for c, w in zip(line, widths)) for line in lines])

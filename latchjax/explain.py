@@ -239,3 +239,18 @@ def summary_rows(table: dict[str, np.ndarray], features: list[str], boots: int =
             rows.append([table["cell"][i], table["length"][i], table["lr"][i], table["forget_bias"][i], feature,
                          int(members.sum()), int(ok.sum()), value, low, high])
     return rows
+
+
+def overview(table: dict[str, np.ndarray]) -> list[str]:
+    """One line per cell: median lambda0, and the success frequency overall and of aligned
+    (``proto_acc0 > 1/2``) and reversed (``< 1/2``) starts."""
+    lines = []
+    for cell in dict.fromkeys(table["cell"].tolist()):
+        mine = table["cell"] == cell
+        ok = table["success"][mine].astype(bool)
+        acc = table["proto_acc0"][mine].astype(np.float64)
+        parts = [f"{name} {ok[pick].mean():.2f} ({pick.sum()})" if pick.any() else f"{name} - (0)"
+                 for name, pick in (("aligned", acc > 0.5), ("reversed", acc < 0.5))]
+        lines.append(f"{cell}: lambda0 median {np.nanmedian(table['lambda0'][mine].astype(np.float64)):.3g}; "
+                     f"success {ok.mean():.2f} overall, {', '.join(parts)}")
+    return lines

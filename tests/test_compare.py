@@ -133,6 +133,7 @@ def test_compare_two_runs_with_the_same_seeds_pairs_them(run_dir, tmp_path, caps
     (["compare", "{run}", "nonsense", "lstm"], "not a cell of the run"),
     (["compare", "{run}", "{tmp}"], "not a latchjax results directory"),
     (["compare", "{run}", "{other_seed}"], "do not share seeds"),
+    (["compare", "{run}", "srnn", "lstm", "--csv", "{tmp}/no/such.csv"], "--csv: no such directory"),
 ])
 def test_explain_and_compare_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, capsys, argv, message):
     other = tmp_path / "other"
