@@ -10,7 +10,7 @@ import pytest
 
 from latchjax.cells import hard_sigmoid, make_cell
 from latchjax.data import make_dataset
-from latchjax.explain import auc, auc_interval, cell_features, run_initial_params
+from latchjax.explain import auc, auc_interval, cell_features, explain_run, run_initial_params
 from latchjax.tasks import make_task
 from latchjax.train import SweepConfig, run_sweep, train_one
 
@@ -19,7 +19,7 @@ TINY = dict(lengths=(3, 7), seeds=4, epochs=1, samples=64, length_buckets=1)
 
 def test_initial_params_regenerated_from_config_are_what_the_trainer_started_from():
     # an optimizer that never moves the parameters: the trained ones are the initial ones, bit for bit
-    for changes in ({}, {"head_init": "aligned", "data": "per-seed", "forget_biases": (1.0, 0.0)}):
+    for changes in ({}, {"head_init": "aligned", "data": "per-seed", "forget_biases": (1.0, 0.0), "lrs": (1e-2, 1e-3)}):
         cfg = SweepConfig(cells=("srnn", "lstm", "gru"), optimizer=lambda lr: optax.set_to_zero(), **TINY,
                           **changes)
         result = run_sweep(cfg)
@@ -27,6 +27,19 @@ def test_initial_params_regenerated_from_config_are_what_the_trainer_started_fro
             for trained, regenerated in zip(result.params[cell], run_initial_params(cfg, cell), strict=True):
                 for a, b in zip(jax.tree.leaves(trained), jax.tree.leaves(regenerated), strict=True):
                     np.testing.assert_array_equal(a, b)
+        # and explain's rows name the right model: params.npz's layout is (lr, forget_bias, seed) flattened,
+        # with one forget_bias value for cells without a forget-gate bias
+        params = {c: dict(zip(cfg.lengths, result.params[c])) for c in cfg.cells}
+        table = explain_run(result, cfg, 0.9, params)
+        n_fb = {"srnn": 1, "gru": 1, "lstm": len(cfg.forget_biases)}
+        for i in range(len(table["cell"])):
+            cell, length, seed = table["cell"][i], int(table["length"][i]), int(table["seed"][i])
+            lr_i, fb_i = cfg.lrs.index(table["lr"][i]), cfg.forget_biases.index(table["forget_bias"][i])
+            model = (lr_i * n_fb[cell] + min(fb_i, n_fb[cell] - 1)) * cfg.seeds + seed
+            kernel = params[cell][length]["cell"]["kernel"][model]
+            assert table["w_in_norm"][i] == pytest.approx(float(np.linalg.norm(kernel)), rel=1e-6)
+            if cell == "lstm":
+                assert table["f0"][i] == pytest.approx(float(hard_sigmoid(table["forget_bias"][i])), rel=1e-6)
 
 
 @pytest.mark.parametrize("flavor", ["keras2", "keras3"])
