@@ -428,6 +428,8 @@ def _title(config: dict) -> str:
 def _read_run(path: Path):
     from latchjax import store
 
+    if (path / "config.json").is_file() and not (path / "results.npz").is_file() and (path / "chunks").is_dir():
+        raise SettingsError(f"{path}: the sweep is not finished; finish it with: latchjax sweep --resume {path}")
     if not (path / "results.npz").is_file() or not (path / "config.json").is_file():
         raise SettingsError(f"{path}: not a latchjax results directory (no results.npz / config.json)")
     return store.load_result(path / "results.npz"), json.loads((path / "config.json").read_text())

@@ -128,6 +128,7 @@ def test_compare_two_runs_with_the_same_seeds_pairs_them(run_dir, tmp_path, caps
 @pytest.mark.parametrize("argv, message", [
     (["explain", "{run}", "--features", "lambda0,nonsense"], "--features: unknown feature(s) nonsense"),
     (["explain", "{tmp}"], "not a latchjax results directory"),
+    (["explain", "{unfinished}"], "the sweep is not finished"),
     (["compare", "{run}", "srnn", "lr=0.5"], "lr 0.5 was not trained"),
     (["compare", "{run}", "srnn", "lr=0.001"], "are not values of one axis"),
     (["compare", "{run}", "nonsense", "lstm"], "not a cell of the run"),
@@ -143,7 +144,10 @@ def test_explain_and_compare_bad_input_is_one_line_and_exit_2(run_dir, tmp_path,
     (other / "config.json").write_text(json.dumps(config | {"seed": 1}))
     empty = tmp_path / "empty"
     empty.mkdir()
-    paths = {"run": str(run_dir), "tmp": str(empty), "other_seed": str(other)}
+    unfinished = tmp_path / "unfinished"
+    (unfinished / "chunks").mkdir(parents=True)
+    (unfinished / "config.json").write_text(json.dumps(config))
+    paths = {"run": str(run_dir), "tmp": str(empty), "other_seed": str(other), "unfinished": str(unfinished)}
     assert run([a.format(**paths) for a in argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
