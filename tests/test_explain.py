@@ -197,3 +197,10 @@ def test_lambda0_of_a_wide_keras2_lstm_is_the_radius_of_its_block_jacobian():
     jac = np.block([[u_c / 4, 0.35 * eye], [u_c / 2, 0.7 * eye]])
     expected = np.max(np.abs(np.linalg.eigvals(jac)), axis=-1)
     np.testing.assert_allclose(cell_features("lstm", cfg)["lambda0"][0], expected, rtol=1e-5)
+
+
+def test_head_init_aligns_a_sigmoid_head_too():
+    cfg = SweepConfig(cells=("srnn",), head="sigmoid", lengths=(5,), seeds=64, samples=64)
+    drawn = cell_features("srnn", cfg)["proto_acc0"]
+    assert np.any(drawn == 0.0) and np.any(drawn == 1.0)
+    np.testing.assert_array_equal(cell_features("srnn", cfg.replace(head_init="aligned"))["proto_acc0"], 1.0)
