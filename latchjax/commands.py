@@ -141,6 +141,23 @@ def build_parser() -> argparse.ArgumentParser:
     gs.add_argument("--quiet", action="store_true")
     gs.set_defaults(func=cmd_guess)
 
+    explain = sub.add_parser("explain", help="per-model features of a saved run (rest-state eigenvalue, readout "
+                             "alignment, gates) and how well each predicts success",
+                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    explain.add_argument("dir", type=Path, help="a results directory written by `latchjax sweep`")
+    explain.add_argument("--features", help="features for explain_summary.csv (comma-separated; default: all)")
+    explain.add_argument("--boots", type=int, default=1000, help="bootstrap resamples for the AUC intervals")
+    explain.add_argument("--format", choices=FORMATS, default="png")
+    explain.set_defaults(func=cmd_explain)
+
+    compare = sub.add_parser("compare", help="paired comparison of two cells, lrs or forget biases of a run "
+                             "(DIR A B), or of two runs with the same seeds (DIR_A DIR_B): McNemar and Newcombe")
+    compare.add_argument("dir", type=Path, help="a results directory")
+    compare.add_argument("a", help="condition A: a cell of DIR, lr=V or forget_bias=V; or a second results directory")
+    compare.add_argument("b", nargs="?", help="condition B (omit when comparing two directories)")
+    compare.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
+    compare.set_defaults(func=cmd_compare)
+
     listing = sub.add_parser("presets", help="list the presets")
     listing.set_defaults(func=cmd_presets)
 
@@ -295,7 +312,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if not (out / "config.json").is_file() or not (out / "chunks").is_dir():
             raise SettingsError(f"--resume: {out} is not an unfinished latchjax sweep (no config.json and chunks/)")
         resolved = json.loads((out / "config.json").read_text())
-        settings = {k: resolved[k] for k in SETTINGS}
+        settings = {k: resolved.get(k, s.default) for k, s in SETTINGS.items()}  # older runs lack newer settings
         name = resolved.get("preset", "custom")
     else:
         if args.preset:
@@ -347,7 +364,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             (out / "chunks").mkdir()
     _barrier("config", processes)
     resolved = json.loads((out / "config.json").read_text())
-    plan_id = hashlib.sha256(json.dumps({k: resolved[k] for k in (*SETTINGS, "buckets", "plan")},
+    plan_id = hashlib.sha256(json.dumps({k: resolved[k] for k in (*SETTINGS, "buckets", "plan") if k in resolved},
                                         sort_keys=True).encode()).hexdigest()[:16]
     chunks = store.ChunkStore(out / "chunks", plan_id)
     meta: dict[str, Any] = {"versions": _versions(), "backend": jax.default_backend(),
@@ -396,15 +413,28 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+DATA_CAPTIONS = {"shared": "data shared (one dataset per length for all seeds)",
+                 "per-seed": "data per seed (each seed its own dataset)"}
+
+
+def _data_caption(config: dict) -> str:
+    """How the seeds of a point relate: the data mode, and the head init where it is not the framework's."""
+    head = config.get("head_init", "random")
+    return DATA_CAPTIONS[config.get("data", "shared")] + ("" if head == "random" else f", head init {head}")
+
+
 def _title(config: dict) -> str:
     cells = ", ".join(config["cells"])
     return (f"{config['preset']}: {config['task']}, {cells} ({config['flavor']}, {config['units']} unit"
-            f"{'s' if config['units'] > 1 else ''}), {config['split']} split, {config['epochs']} epochs")
+            f"{'s' if config['units'] > 1 else ''}), {config['split']} split, {config['epochs']} epochs\n"
+            f"{_data_caption(config)}")
 
 
 def _read_run(path: Path):
     from latchjax import store
 
+    if (path / "config.json").is_file() and not (path / "results.npz").is_file() and (path / "chunks").is_dir():
+        raise SettingsError(f"{path}: the sweep is not finished; finish it with: latchjax sweep --resume {path}")
     if not (path / "results.npz").is_file() or not (path / "config.json").is_file():
         raise SettingsError(f"{path}: not a latchjax results directory (no results.npz / config.json)")
     return store.load_result(path / "results.npz"), json.loads((path / "config.json").read_text())
@@ -433,7 +463,7 @@ def _summary_text(path: Path) -> str:
                      [f"{k}/{n}", f"{float(freq):.2f}", f"[{float(lo):.2f}, {float(hi):.2f}]",
                       f"{float(mean):.3f}±{float(std):.3f}"])
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
-    title = f"{config['preset']}: success = final val acc >= {config['threshold']:g}"
+    title = f"{config['preset']}: success = final val acc >= {config['threshold']:g}; {_data_caption(config)}"
     return "\n".join([title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in lines])
 
 
@@ -652,6 +682,66 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
               f"({int(r['success'].sum())}/{len(r['success'])} models succeeded)")
     for path in [out / "gradient_norms.npz", *paths]:
         print(path)
+    return 0
+
+
+# --- explain, compare -------------------------------------------------------------------------
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from latchjax import explain, store
+    from latchjax.plots import draw_explain
+    from latchjax.settings import resolve
+
+    result, config = _read_run(args.dir)
+    if not (args.dir / "params.npz").is_file():
+        raise SettingsError(f"{args.dir}: no params.npz (made by an older latchjax); re-run the sweep")
+    if args.boots < 0:
+        raise SettingsError(f"--boots: must be >= 0, got {args.boots}")
+    cfg = to_sweep_config(resolve(config, {}))
+    t0 = time.perf_counter()
+    table = explain.explain_run(result, cfg, config["threshold"], store.load_params(args.dir / "params.npz"))
+    seconds = time.perf_counter() - t0
+    features = explain.feature_names(table)
+    if args.features:
+        chosen = [f.strip() for f in args.features.split(",")]
+        unknown = [f for f in chosen if f not in features]
+        if unknown:
+            raise SettingsError(f"--features: unknown feature(s) {', '.join(unknown)}; allowed: {', '.join(features)}")
+        features = chosen
+    rows = [[store._fmt(v) for v in row] for row in zip(*table.values())]
+    store.atomic_write(args.dir / "explain.csv", store.csv_text(tuple(table), rows))
+    summary = [[store._fmt(v) for v in row] for row in explain.summary_rows(table, features, args.boots)]
+    store.atomic_write(args.dir / "explain_summary.csv", store.csv_text(explain.SUMMARY_COLUMNS, summary))
+    paths = draw_explain(table, args.dir / "figures", args.format, _title(config))
+    print(f"{len(rows)} models explained in {seconds:.2f} s (compile included)")
+    print("\n".join(explain.overview(table)))
+    for path in [args.dir / "explain.csv", args.dir / "explain_summary.csv", *paths]:
+        print(path)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from latchjax import compare, store
+
+    if args.csv and not args.csv.parent.is_dir():
+        raise SettingsError(f"--csv: no such directory {args.csv.parent}")
+    try:
+        if args.b is None:
+            other = Path(args.a)
+            if not other.is_dir():
+                raise SettingsError(f"compare: give DIR A B (two conditions of one run) or DIR_A DIR_B; "
+                                    f"{args.a!r} is not a directory")
+            rows = compare.compare_runs(_read_run(args.dir), _read_run(other), (str(args.dir), str(other)))
+        else:
+            result, config = _read_run(args.dir)
+            rows = compare.compare_conditions(result, config["threshold"], args.a, args.b)
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
+    text_rows = [[str(store._fmt(v)) for v in row] for row in rows]
+    print(compare.format_table(text_rows))
+    if args.csv:
+        store.atomic_write(args.csv, store.csv_text(compare.COLUMNS, text_rows))
+        print(args.csv)
     return 0
 
 

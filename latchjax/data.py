@@ -1,9 +1,11 @@
 """Datasets for a sweep: generation, train/validation splits, and left-padding to one length.
 
 Every length gets its own dataset, drawn once from ``(data_seed, length)`` and shared by
-all repeats, as in the question's script. Sequences of different lengths are
-*left*-padded with zeros to a common length; the trainer keeps the state at its
-initial value until a sequence's first real element, so padding changes nothing.
+all repeats, as in the question's script (``data = "shared"``). With ``repeats`` given
+(``data = "per-seed"``), repeat ``i`` draws its own from ``(data_seed, length, i)``.
+Sequences of different lengths are *left*-padded with zeros to a common length; the trainer
+keeps the state at its initial value until a sequence's first real element, so padding changes
+nothing.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Dataset:
 
     Arrays: ``x_train (n_lengths, n_train, T, n_in)``, ``y_train (n_lengths, n_train)``,
     ``x_val (n_lengths, n_val, T, n_in)``, ``y_val (n_lengths, n_val)``; ``lengths (n_lengths,)``.
+    Per-repeat datasets have a repeat axis after the length axis: ``x_train (n_lengths, n_repeats, ...)``.
     """
 
     x_train: np.ndarray
@@ -66,22 +69,41 @@ class Dataset:
 
     @property
     def max_length(self) -> int:
-        return int(self.x_train.shape[2])
+        return int(self.x_train.shape[-2])
 
     @property
     def n_in(self) -> int:
-        return int(self.x_train.shape[3])
+        return int(self.x_train.shape[-1])
 
 
 def make_dataset(
-    task: Task, lengths: tuple[int, ...], samples: int, val_fraction: float, split: str, data_seed: int
+    task: Task, lengths: tuple[int, ...], samples: int, val_fraction: float, split: str, data_seed: int,
+    repeats: tuple[int, ...] | None = None,
 ) -> Dataset:
-    """Generate, split and pad one dataset per length (pure: the same arguments give the same data)."""
+    """Generate, split and pad one dataset per length (pure: the same arguments give the same data).
+
+    With ``repeats``, one dataset per length and repeat ``i``, from key ``fold_in(fold_in(key(data_seed),
+    length), i)``, stacked along a repeat axis (a repeat listed twice gets the same data).
+    """
+    if repeats is not None:
+        unique = sorted(set(repeats))
+        each = {i: _make_dataset(task, lengths, samples, val_fraction, split, data_seed, i) for i in unique}
+        stacked = {k: np.stack([getattr(each[i], k) for i in repeats], axis=1)
+                   for k in ("x_train", "y_train", "x_val", "y_val")}
+        return Dataset(**stacked, lengths=np.asarray(lengths, np.int32))
+    return _make_dataset(task, lengths, samples, val_fraction, split, data_seed, None)
+
+
+def _make_dataset(task: Task, lengths: tuple[int, ...], samples: int, val_fraction: float, split: str,
+                  data_seed: int, repeat: int | None) -> Dataset:
     base = jax.random.key(data_seed)
     t_max = max(lengths)
     parts: dict[str, list[np.ndarray]] = {"x_train": [], "y_train": [], "x_val": [], "y_val": []}
     for length in lengths:
-        k_data, k_split = jax.random.split(jax.random.fold_in(base, length))
+        key = jax.random.fold_in(base, length)
+        if repeat is not None:
+            key = jax.random.fold_in(key, repeat)
+        k_data, k_split = jax.random.split(key)
         x, y = task(k_data, samples, length)
         x, y = np.asarray(x, np.float32), np.asarray(y, np.int32)
         if x.ndim != 3 or x.shape[:2] != (samples, length) or y.shape != (samples,):

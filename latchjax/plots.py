@@ -263,3 +263,67 @@ def draw_diagnostics(report: dict, labels, length: int, out: Path, fmt: str = "p
         fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
         plt.close(fig)
     return paths
+
+
+def _pooled_success(ax, x, ok, label, style="o-", color=None, **line):
+    """Success frequency per x value with Wilson 95% error bars; returns the line's colour."""
+    values, n = np.unique(x[~np.isnan(x)], return_counts=True)
+    k = np.array([np.sum(ok[x == v]) for v in values])
+    low, high = wilson_interval(k, n)
+    freq = k / n
+    yerr = np.clip([freq - low, high - freq], 0, None)  # Wilson's bounds can miss 0 or 1 by a rounding error
+    bars = ax.errorbar(values, freq, yerr=yerr, fmt=style, ms=4, capsize=2, label=label,
+                       color=color, **line)
+    return bars[0].get_color()
+
+
+def draw_explain(table: dict, out: Path, fmt: str = "png", title: str = "") -> list[Path]:
+    """Figures of ``latchjax explain``: success frequency against binned ``lambda0`` (every cell on one axis,
+    all lengths pooled) and, per length, success of models whose readout starts aligned with the prototypes
+    (``proto_acc0 > 1/2``) vs reversed (``< 1/2``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    cells = list(dict.fromkeys(table["cell"].tolist()))
+    ok = table["success"].astype(bool)
+    lam = table["lambda0"].astype(np.float64)
+    paths = []
+    finite = lam[np.isfinite(lam)]
+    if finite.size:
+        edges = np.linspace(finite.min(), finite.max(), 13)
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        for cell in cells:
+            mine = (table["cell"] == cell) & np.isfinite(lam)
+            which = np.clip(np.searchsorted(edges, lam[mine], side="right") - 1, 0, len(edges) - 2)
+            means = np.array([lam[mine][which == b].mean() if np.any(which == b) else np.nan
+                              for b in range(len(edges) - 1)])
+            _pooled_success(ax, means[which], ok[mine], f"{cell} ({mine.sum()} models)")
+        ax.axvline(1, color="grey", lw=0.8, ls="--")
+        ax.set(xlabel="lambda0: spectral radius of the rest-state Jacobian at initialisation",
+               ylabel="success frequency", ylim=(-0.03, 1.03))
+        ax.set_title(f"{title}\nsuccess vs lambda0 in 12 bins (at each bin's mean), all lengths, lrs and biases pooled; "
+                     "bars: Wilson 95% CI", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        paths.append(out / f"success_vs_lambda0.{fmt}")
+        fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
+        plt.close(fig)
+    acc = table["proto_acc0"].astype(np.float64)
+    if np.isfinite(acc).any():
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        lengths = table["length"].astype(np.float64)
+        for cell in cells:
+            mine = table["cell"] == cell
+            color = None
+            for start, style, pick, face in (("aligned", "o-", acc > 0.5, None), ("reversed", "s--", acc < 0.5, "none")):
+                chosen = mine & pick
+                if chosen.any():
+                    color = _pooled_success(ax, lengths[chosen], ok[chosen], f"{cell} {start} ({chosen.sum()})",
+                                            style, color, mfc=face)
+        ax.set(xlabel="sequence length", ylabel="success frequency", ylim=(-0.03, 1.03))
+        ax.set_title(f"{title}\nreadout at initialisation aligned (proto_acc0 > 1/2, solid) or reversed "
+                     "(< 1/2, dashed); bars: Wilson 95% CI", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, ncol=2)
+        paths.append(out / f"success_aligned_vs_reversed.{fmt}")
+        fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
+        plt.close(fig)
+    return paths

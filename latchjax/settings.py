@@ -55,6 +55,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("threshold", float, 0.9, "success = final validation accuracy >= threshold"),
     Setting("seed", int, 0, "base random seed (initialisation, shuffles and data)"),
     Setting("buckets", int, 0, "length buckets, one compile each (0: 3 on CPU, 1 on GPU)"),
+    Setting("head_init", str, "random", "random (the framework's draw), aligned or reversed: flip the head so "
+            "the noiseless class prototypes start classified right / wrong"),
+    Setting("data", str, "shared", "shared (one dataset per length for every seed, as the question) or per-seed "
+            "(each seed draws its own dataset)"),
 ]}
 META_KEYS = ("description", "reproduces")
 
@@ -165,6 +169,7 @@ def to_sweep_config(settings: dict[str, Any]) -> SweepConfig:
             forget_biases=tuple(settings["forget_bias"]) or None, head=settings["head"], seed=settings["seed"],
             optimizer=None if settings["optimizer"] == "flavor" else OPTIMIZERS[settings["optimizer"]],
             data_seed=settings["seed"], length_buckets=settings["buckets"] or None,
+            head_init=settings.get("head_init", "random"), data=settings.get("data", "shared"),
         )
     except ValueError as err:
         raise SettingsError(str(err)) from None

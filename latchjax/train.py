@@ -41,6 +41,8 @@ from latchjax.tasks import Task, make_task
 # (26 iterations) and its result dict kept one; latchjax runs each distinct length once.
 QUESTION_LENGTHS: tuple[int, ...] = (2, 5, 8, 10, 15, 20, 25, 30) + tuple(range(40, 210, 10))
 HEADS = ("softmax", "sigmoid")
+HEAD_INITS = ("random", "aligned", "reversed")
+DATA_MODES = ("shared", "per-seed")
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 
 
@@ -62,6 +64,12 @@ class SweepConfig:
     PyTorch's for ``torch``); ``lrs`` and ``forget_biases`` are grids trained side by side in the
     same program (default forget bias: the flavour's, 1 for Keras, PyTorch's random draw for torch). ``seeds`` is the number of repeats; repeat ``i`` uses
     ``fold_in(key(seed), i)`` for its initialisation and shuffles, whatever else is in the sweep.
+
+    ``head_init``: ``random`` (the framework's draw), or ``aligned`` / ``reversed``: after the draw the
+    head's class difference is flipped where needed so that the task's noiseless prototypes start
+    classified right / wrong (:func:`latchjax.prototypes.orient_head`). ``data``: ``shared`` (the
+    question's: one dataset per length, common to every repeat) or ``per-seed`` (repeat ``i`` draws its
+    own dataset from ``fold_in(fold_in(key(data_seed), length), i)``, so repeats are independent in data too).
     """
 
     task: str | Task = "latch"
@@ -84,6 +92,8 @@ class SweepConfig:
     data_seed: int = 0
     length_buckets: int | None = None
     unroll: int = 1
+    head_init: str = "random"
+    data: str = "shared"
 
     def __post_init__(self) -> None:
         def need(ok: bool, message: str) -> None:
@@ -130,6 +140,14 @@ class SweepConfig:
         need(self.head in HEADS, f"head: unknown head {self.head!r}; allowed: {', '.join(HEADS)}")
         need(len(self.lrs) > 0 and all(float(lr) > 0 for lr in self.lrs), f"lrs: must be > 0, got {list(self.lrs)}")
         need(len(self.forget_biases) > 0, "forget_biases: give at least one value")
+        need(self.head_init in HEAD_INITS, f"head_init: unknown head init {self.head_init!r}; "
+                                           f"allowed: {', '.join(HEAD_INITS)}")
+        if self.head_init != "random":
+            from latchjax.prototypes import has_prototypes
+
+            need(has_prototypes(self.task), f"head_init: {self.head_init} needs a task with class prototypes "
+                                            "(latch, bit_relay, two_sequence)")
+        need(self.data in DATA_MODES, f"data: unknown data mode {self.data!r}; allowed: {', '.join(DATA_MODES)}")
 
     @property
     def n_train(self) -> int:
@@ -193,6 +211,24 @@ def run_cell(cell: Cell, params: Any, x: jax.Array, start: int | jax.Array = 0, 
     return h
 
 
+def initial_params(cell: Cell, cfg: SweepConfig, key: jax.Array, forget_bias: float | jax.Array, n_in: int,
+                   length: int | jax.Array, max_length: int) -> dict:
+    """The parameters model ``key`` starts training from: ``{"cell": ..., "head": ...}``.
+
+    The trainer calls this very function, so a run's initial parameters are regenerated exactly from its
+    config (keys from :func:`_model_grid`). ``length`` and ``max_length`` only matter for ``head_init``
+    ``aligned`` / ``reversed``, which orient the head on the prototypes of that length.
+    """
+    k_init, _ = jax.random.split(key)  # the other half shuffles the minibatches
+    k_cell, k_head = jax.random.split(k_init)
+    params = {"cell": cell.init(k_cell, n_in, forget_bias), "head": init_head(k_head, cell, cfg.head)}
+    if cfg.head_init != "random":
+        from latchjax.prototypes import orient_head
+
+        params = orient_head(cell, cfg, params, length, max_length)
+    return params
+
+
 def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int,
                       on_epoch: Callable[[Any], None] | None = None) -> Callable:
     """The pure training function of one model (before vmapping).
@@ -211,9 +247,8 @@ def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int,
         return jnp.sum(loss * weight) / total, jnp.sum(correct * weight) / total
 
     def train_model(key, lr, forget_bias, length, x_train, y_train, x_val, y_val):
-        k_init, k_shuffle = jax.random.split(key)
-        k_cell, k_head = jax.random.split(k_init)
-        params = {"cell": cell.init(k_cell, n_in, forget_bias), "head": init_head(k_head, cell, cfg.head)}
+        _, k_shuffle = jax.random.split(key)
+        params = initial_params(cell, cfg, key, forget_bias, n_in, length, max_length)
         tx = (cfg.optimizer or default_optimizer(getattr(cell, "flavor", "keras3")))(lr)
         start = max_length - length
         weights = jnp.concatenate([jnp.ones(n_train), jnp.zeros(n_pad)]).reshape(n_batches, batch)
@@ -272,18 +307,21 @@ def make_trainer(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int,
     """Jitted ``trainer(keys, lrs, forget_biases, lengths, x_train, y_train, x_val, y_val)``.
 
     ``keys``, ``lrs``, ``forget_biases`` have shape ``(n_models,)`` (models sharing data);
-    ``lengths`` and the data arrays have a leading length axis. Outputs have shape
+    ``lengths`` and the data arrays have a leading length axis (with ``cfg.data == "per-seed"`` the data
+    arrays have a model axis after it: ``(n_lengths, n_models, ...)``). Outputs have shape
     ``(n_lengths, n_models, ...)``. With several ``devices`` the model axis is split across them
     (``shard_map``: each device trains its own models on a copy of the data; nothing is exchanged),
     so ``n_models`` must be a multiple of ``len(devices)``.
     """
     train_model = _make_train_model(cell, cfg, n_in, max_length, on_epoch)
-    per_length = jax.vmap(train_model, in_axes=(0, 0, 0, None, None, None, None, None))
+    data_axis = 0 if cfg.data == "per-seed" else None
+    per_length = jax.vmap(train_model, in_axes=(0, 0, 0, None) + (data_axis,) * 4)
     trainer = jax.vmap(per_length, in_axes=(None, None, None, 0, 0, 0, 0, 0))
     if devices is not None and len(devices) > 1:
         mesh = jax.sharding.Mesh(np.asarray(devices), ("models",))
         models, shared = jax.sharding.PartitionSpec("models"), jax.sharding.PartitionSpec()
-        trainer = jax.shard_map(trainer, mesh=mesh, in_specs=(models,) * 3 + (shared,) * 5,
+        data = jax.sharding.PartitionSpec(None, "models") if cfg.data == "per-seed" else shared
+        trainer = jax.shard_map(trainer, mesh=mesh, in_specs=(models,) * 3 + (shared,) + (data,) * 4,
                                 out_specs=jax.sharding.PartitionSpec(None, "models"), check_vma=False)
     return jax.jit(trainer)
 
@@ -403,8 +441,10 @@ def plan_sweep(cfg: SweepConfig, memory: int | None = None, chunk_models: int | 
             if chunk_models:
                 per_device = -(-chunk_models // devices)
             else:
-                free = budget - data_bytes(cfg, len(group), max(group), n_in)
-                per_device = max(1, free // model_bytes(cell, cfg, len(group), max(group), n_in))
+                data = data_bytes(cfg, len(group), max(group), n_in)
+                per_seed = cfg.data == "per-seed"  # every model holds its own dataset
+                free = budget - (0 if per_seed else data)
+                per_device = max(1, free // (model_bytes(cell, cfg, len(group), max(group), n_in) + per_seed * data))
             # at least 2 models per device: XLA compiles a model axis of size 1 differently, and results would
             # differ in the last bit from the same models trained in wider chunks
             per_device = max(2, min(per_device, -(-n_models // devices)))
@@ -421,7 +461,9 @@ def plan_memory(cfg: SweepConfig, plan: list[Chunk], devices: int = 1) -> int:
     for chunk in plan:
         cell = make_cell(cfg.cells[chunk.cell_index], cfg.units, cfg.flavor)
         n_len, t_max = len(chunk.lengths), max(chunk.lengths)
-        need = data_bytes(cfg, n_len, t_max, n_in) + chunk.size // devices * model_bytes(cell, cfg, n_len, t_max, n_in)
+        data = data_bytes(cfg, n_len, t_max, n_in)
+        per_model = model_bytes(cell, cfg, n_len, t_max, n_in) + (data if cfg.data == "per-seed" else 0)
+        need = (0 if cfg.data == "per-seed" else data) + chunk.size // devices * per_model
         peak = max(peak, need)
     return peak
 
@@ -474,13 +516,15 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
             continue
         cell = make_cell(cfg.cells[chunk.cell_index], cfg.units, cfg.flavor)
         group = chunk.lengths
-        if group not in datasets:
-            datasets = {group: make_dataset(task, group, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed)}
-        data = datasets[group]
+        pick = np.minimum(np.arange(chunk.start, chunk.start + chunk.size), chunk.stop - 1)  # pad with the last
+        repeats = tuple(int(i) for i in pick % cfg.seeds) if cfg.data == "per-seed" else None  # seed is fastest
+        if (group, repeats) not in datasets:
+            datasets = {(group, repeats): make_dataset(task, group, cfg.samples, cfg.val_fraction, cfg.split,
+                                                       cfg.data_seed, repeats)}
+        data = datasets[group, repeats]
         if chunk.cell_index not in grids:
             grids[chunk.cell_index] = _model_grid(cfg, cell)
         keys, lrs, fbs = grids[chunk.cell_index]
-        pick = np.minimum(np.arange(chunk.start, chunk.start + chunk.size), chunk.stop - 1)  # pad with the last
         info = {"cell": cell.name, "lengths": group, "max_length": data.max_length, "models": chunk.models,
                 "epochs": cfg.epochs, "devices": len(devices), "chunk": chunk.index}
         report = (lambda event, **extra: progress(event, info | extra)) if progress else (lambda *a, **k: None)
@@ -573,11 +617,13 @@ def train_one(cfg: SweepConfig, cell: Cell | str, length: int, seed: int, lr: fl
     """Train a single model without padding or vmapping (a reference for tests and notebooks)."""
     cell = make_cell(cell, cfg.units, cfg.flavor)
     task = make_task(cfg.task, **cfg.task_kwargs)
-    data = make_dataset(task, (length,), cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed)
+    repeats = (seed,) if cfg.data == "per-seed" else None
+    data = make_dataset(task, (length,), cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed, repeats)
     train_model = jax.jit(_make_train_model(cell, cfg, data.n_in, length))
     key = jax.random.fold_in(jax.random.key(cfg.seed), seed)
     lr = cfg.lrs[0] if lr is None else lr
     forget_bias = cfg.forget_biases[0] if forget_bias is None else forget_bias
+    first = (0, 0) if repeats else 0  # per-seed data: this model's own dataset
     out = train_model(key, jnp.float32(lr), jnp.float32(forget_bias), length,
-                      data.x_train[0], data.y_train[0], data.x_val[0], data.y_val[0])
+                      data.x_train[first], data.y_train[first], data.x_val[first], data.y_val[first])
     return jax.tree.map(np.asarray, out)

@@ -10,6 +10,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from latchjax.commands import run
 
 SWEEP = ["--cells", "srnn", "--lengths", "10,20", "--seeds", "8", "--lr", "0.01,0.001", "--epochs", "2",
@@ -25,14 +27,15 @@ def env(**extra):
     return {**os.environ, "JAX_PLATFORMS": "cpu", **extra}
 
 
-def test_four_devices_give_the_one_device_results():
+@pytest.mark.parametrize("data", ["shared", "per-seed"])
+def test_four_devices_give_the_one_device_results(data):
     script = textwrap.dedent("""
         import jax, numpy as np
         from latchjax import SweepConfig, run_sweep
         from latchjax.train import METRICS, plan_sweep
         assert len(jax.local_devices()) == 4
         cfg = SweepConfig(cells=("srnn", "gru"), lengths=(3, 6, 11), seeds=5, epochs=2, samples=96,
-                          lrs=(1e-2, 1e-3), length_buckets=2)
+                          lrs=(1e-2, 1e-3), length_buckets=2, data=DATA)
         epochs = []
         four = run_sweep(cfg, progress=lambda event, info: epochs.append(1) if event == "epoch" else None)
         one = run_sweep(cfg, devices=jax.local_devices()[:1])
@@ -42,7 +45,7 @@ def test_four_devices_give_the_one_device_results():
         for name in (*METRICS, "diverged"):
             assert np.array_equal(four.metrics[name], one.metrics[name]), name
         print("identical")
-    """)
+    """).replace("DATA", repr(data))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
                           env=env(XLA_FLAGS="--xla_force_host_platform_device_count=4"))
     assert proc.returncode == 0 and "identical" in proc.stdout, proc.stderr[-2000:]

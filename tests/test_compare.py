@@ -1,0 +1,153 @@
+"""Paired statistics and the explain / compare commands: files, columns and bad input."""
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+from latchjax.commands import run
+from latchjax.stats import mcnemar_exact, newcombe_paired_interval, paired_comparison
+
+RUN = ["--cells", "srnn,lstm,gru", "--lengths", "3,7", "--seeds", "6", "--epochs", "1", "--samples", "64",
+       "--buckets", "1", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "explain"
+    assert run(["sweep", *RUN, "--out", str(out)]) == 0
+    return out
+
+
+def rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_mcnemar_exact_p_is_the_two_sided_binomial_tail_of_the_discordant_pairs():
+    # 2 vs 9 discordant pairs: P(X <= 2 | n = 11, 1/2) = (1 + 11 + 55) / 2048, doubled
+    assert mcnemar_exact(2, 9) == 2 * 67 / 2048
+    assert mcnemar_exact(9, 2) == mcnemar_exact(2, 9)
+    assert mcnemar_exact(0, 5) == 2 / 32
+    assert mcnemar_exact(4, 4) == 1.0 and mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(300, 330) == pytest.approx(
+        2 * sum(math.comb(630, k) for k in range(301)) / 2**630, rel=1e-12)
+
+
+def test_newcombe_interval_matches_the_published_worked_example():
+    # Fagerland, Lydersen & Laake, Statistical Analysis of Contingency Tables (2017), ch. 8: complete response
+    # before/after consolidation therapy (Cavo et al. 2012), table [[59, 6], [16, 80]]: Newcombe's square-and-add
+    # interval for the paired difference is -0.0621 (95% CI -0.1186 to -0.0046)
+    low, high = newcombe_paired_interval(59, 6, 16, 80)
+    assert (6 - 16) / 161 == pytest.approx(-0.0621, abs=5e-5)
+    assert low == pytest.approx(-0.1186, abs=5e-5) and high == pytest.approx(-0.0046, abs=5e-5)
+
+
+def test_newcombe_interval_by_hand_with_the_correlation_correction():
+    # a = 30, b = 5, c = 1, d = 14: ad - bc = 415 > n/2 = 25, so phi = 390 / sqrt(35 * 15 * 31 * 19)
+    a, b, c, d, z = 30, 5, 1, 14, 1.959964
+    n = 50
+
+    def wilson(k):
+        p = k / n
+        centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+    (l1, u1), (l2, u2) = wilson(35), wilson(31)
+    phi = 390 / math.sqrt(35 * 15 * 31 * 19)
+    p1, p2 = 0.7, 0.62
+    low = 0.08 - math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    high = 0.08 + math.sqrt((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2)
+    assert newcombe_paired_interval(a, b, c, d, z) == pytest.approx((low, high), abs=1e-12)
+    # the correction shrinks the interval: it is narrower than the one for independent samples (phi = 0)
+    assert high - low < 0.08 + math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2) - (0.08 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2))
+
+
+def test_paired_comparison_counts_the_two_by_two_table():
+    ok_a = np.array([1, 1, 1, 0, 0, 1, 0], bool)
+    ok_b = np.array([1, 0, 0, 0, 1, 1, 0], bool)
+    stats = paired_comparison(ok_a, ok_b)
+    assert (stats["n"], stats["successes_a"], stats["successes_b"], stats["a_only"], stats["b_only"]) == (7, 4, 3, 2, 1)
+    assert stats["diff"] == pytest.approx(1 / 7) and stats["ci_low"] < stats["diff"] < stats["ci_high"]
+    assert stats["p_mcnemar"] == 1.0
+
+
+def test_explain_writes_one_row_per_model_with_its_features_and_the_auc_summary(run_dir, capsys):
+    assert run(["explain", str(run_dir), "--boots", "100"]) == 0
+    printed = capsys.readouterr().out
+    assert "36 models explained" in printed
+    table = rows(run_dir / "explain.csv")
+    results = rows(run_dir / "results.csv")
+    assert len(table) == len(results) == 3 * 2 * 6
+    for column in ("cell", "flavor", "units", "length", "lr", "forget_bias", "seed", "success", "lambda0",
+                   "lambda_final", "proto_acc0", "w_in_norm", "f0", "i0", "o0", "z0", "r0", "gate_forget0"):
+        assert column in table[0], column
+    for mine, theirs in zip(table, results):
+        assert [mine[k] for k in ("cell", "length", "seed", "success")] == \
+            [theirs[k] for k in ("cell", "length", "seed", "success")]
+    assert all(float(r["lambda0"]) == 1.0 for r in table if r["cell"] == "srnn")
+    assert all(r["f0"] == "0.7" for r in table if r["cell"] == "lstm")  # hard_sigmoid(1)
+    assert {r["proto_acc0"] for r in table} <= {"0", "0.5", "1"}
+    summary = rows(run_dir / "explain_summary.csv")
+    assert {"cell", "length", "feature", "auc", "ci_low", "ci_high"} <= set(summary[0])
+    assert {r["feature"] for r in summary if r["cell"] == "lstm"} >= {"lambda0", "proto_acc0", "gate_forget0"}
+    assert not any(r["feature"] == "gate_forget0" for r in summary if r["cell"] == "gru")
+    for name in ("success_vs_lambda0", "success_aligned_vs_reversed"):
+        assert (run_dir / "figures" / f"{name}.png").stat().st_size > 10_000
+
+
+def test_compare_two_cells_of_a_run_prints_and_writes_the_paired_table(run_dir, tmp_path, capsys):
+    out = tmp_path / "c.csv"
+    assert run(["compare", str(run_dir), "srnn", "lstm", "--csv", str(out)]) == 0
+    table = rows(out)
+    assert len(table) == 2 and {"n", "successes_a", "successes_b", "p_mcnemar", "ci_low", "ci_high"} <= set(table[0])
+    results = rows(run_dir / "results.csv")
+    for row in table:
+        ok = {c: [r["success"] == "1" for r in results if r["cell"] == c and r["length"] == row["length"]]
+              for c in ("srnn", "lstm")}
+        assert int(row["n"]) == 6 and int(row["successes_a"]) == sum(ok["srnn"])
+        assert int(row["a_only"]) == sum(a and not b for a, b in zip(ok["srnn"], ok["lstm"]))
+    assert "p_mcnemar" in capsys.readouterr().out
+
+
+def test_compare_two_runs_with_the_same_seeds_pairs_them(run_dir, tmp_path, capsys):
+    other = tmp_path / "aligned"
+    assert run(["sweep", *RUN, "--cells", "srnn", "--head-init", "aligned", "--out", str(other)]) == 0
+    caption = json.loads((other / "config.json").read_text())
+    assert caption["head_init"] == "aligned" and caption["data"] == "shared"
+    assert run(["compare", str(run_dir), str(other), "--csv", str(tmp_path / "two.csv")]) == 0
+    table = rows(tmp_path / "two.csv")
+    assert [r["cell"] for r in table] == ["srnn", "srnn"] and all(int(r["n"]) == 6 for r in table)
+    capsys.readouterr()
+    assert run(["summary", str(other)]) == 0  # the summary says how the run's seeds relate and were set up
+    assert "data shared (one dataset per length for all seeds), head init aligned" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["explain", "{run}", "--features", "lambda0,nonsense"], "--features: unknown feature(s) nonsense"),
+    (["explain", "{tmp}"], "not a latchjax results directory"),
+    (["explain", "{unfinished}"], "the sweep is not finished"),
+    (["compare", "{run}", "srnn", "lr=0.5"], "lr 0.5 was not trained"),
+    (["compare", "{run}", "srnn", "lr=0.001"], "are not values of one axis"),
+    (["compare", "{run}", "nonsense", "lstm"], "not a cell of the run"),
+    (["compare", "{run}", "{tmp}"], "not a latchjax results directory"),
+    (["compare", "{run}", "{other_seed}"], "do not share seeds"),
+    (["compare", "{run}", "srnn", "lstm", "--csv", "{tmp}/no/such.csv"], "--csv: no such directory"),
+])
+def test_explain_and_compare_bad_input_is_one_line_and_exit_2(run_dir, tmp_path, capsys, argv, message):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "results.npz").write_bytes((run_dir / "results.npz").read_bytes())
+    config = json.loads((run_dir / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps(config | {"seed": 1}))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    unfinished = tmp_path / "unfinished"
+    (unfinished / "chunks").mkdir(parents=True)
+    (unfinished / "config.json").write_text(json.dumps(config))
+    paths = {"run": str(run_dir), "tmp": str(empty), "other_seed": str(other), "unfinished": str(unfinished)}
+    assert run([a.format(**paths) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
