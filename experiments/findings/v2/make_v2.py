@@ -1,0 +1,232 @@
+"""Rebuild the tables and the lambda figure of docs/FINDINGS.md (v2) from saved runs.
+
+    for p in e4-keras2 e4-keras3 e4-torch e2-lambda e5-latch e5-bit-relay e7-controls e7-wide; do
+        latchjax sweep --preset findings/v2/$p --out runs/v2/$p
+        latchjax explain runs/v2/$p
+    done
+    python experiments/findings/v2/dataset_variance.py runs/v2/dataset-variance
+    python experiments/findings/v2/make_v2.py runs/v2 figures > runs/v2/tables.md
+
+Prints markdown tables (success counts with Wilson intervals, paired comparisons with McNemar's exact
+p and Newcombe's interval, AUCs of the initial features) and draws ``figures/findings_lambda.png``:
+success frequency against the rest-state eigenvalue at initialisation, every cell and flavour on one
+axis. Nothing is trained here; every number is read from the runs' files.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from latchjax.results import wilson_interval  # noqa: E402
+from latchjax.stats import paired_comparison  # noqa: E402
+
+LENGTHS = (20, 50, 100, 200)
+FLAVORS = ("keras2", "keras3", "torch")
+LAMBDA_BINS = np.array([0.0, 0.5, 0.7, 0.8, 0.9, 0.97, 1.03, 1.1, 1.25, 1.5, 2.5])
+
+
+def read(path: Path) -> list[dict]:
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def explain_rows(run: Path) -> list[dict]:
+    rows = read(run / "explain.csv")
+    for r in rows:
+        r["success"] = r["success"] in ("True", "1", "true")
+        for key in ("lambda0", "proto_acc0", "length", "lr", "forget_bias", "seed"):
+            r[key] = float(r[key])
+    return rows
+
+
+def fmt_count(k: int, n: int) -> str:
+    lo, hi = wilson_interval(k, n)
+    return f"{k}/{n} [{float(lo):.2f}, {float(hi):.2f}]"
+
+
+def successes(rows: list[dict], **where) -> np.ndarray:
+    """Success per seed (ordered by seed) of the rows matching ``where``."""
+    pick = [r for r in rows if all(r[k] == v for k, v in where.items())]
+    pick.sort(key=lambda r: r["seed"])
+    return np.array([r["success"] for r in pick], bool)
+
+
+def paired_line(label: str, a: np.ndarray, b: np.ndarray) -> str:
+    s = paired_comparison(a, b)
+    return (f"| {label} | {s['successes_a']}/{s['n']} | {s['successes_b']}/{s['n']} | {s['a_only']} / {s['b_only']} | "
+            f"{s['p_mcnemar']:.2g} | {s['diff']:+.2f} [{s['ci_low']:+.2f}, {s['ci_high']:+.2f}] |")
+
+
+PAIRED_HEADER = ("| comparison | A | B | A only / B only | McNemar p | A − B [Newcombe 95%] |\n"
+                 "|---|---|---|---|---|---|")
+
+
+def e4_tables(runs: Path) -> dict[str, list[dict]]:
+    tables = {f: explain_rows(runs / f"e4-{f}") for f in FLAVORS if (runs / f"e4-{f}" / "explain.csv").is_file()}
+    print("\n### E4: the question under each framework's defaults (100 seeds, success k/n [Wilson 95%])\n")
+    print("| flavour | cell | " + " | ".join(f"T={t}" for t in LENGTHS) + " |")
+    print("|---|---|" + "---|" * len(LENGTHS))
+    for flavor, rows in tables.items():
+        for cell in ("srnn", "lstm", "gru"):
+            counts = [successes(rows, cell=cell, length=float(t)) for t in LENGTHS]
+            print(f"| {flavor} | {cell} | " + " | ".join(fmt_count(int(c.sum()), len(c)) for c in counts) + " |")
+    print("\n" + PAIRED_HEADER)
+    for flavor, rows in tables.items():
+        for t in LENGTHS:
+            for other in ("lstm", "gru"):
+                print(paired_line(f"{flavor}, T={t}: srnn vs {other}", successes(rows, cell="srnn", length=float(t)),
+                                  successes(rows, cell=other, length=float(t))))
+    if "keras2" in tables and "torch" in tables:
+        for cell in ("srnn", "lstm", "gru"):
+            for t in LENGTHS:
+                print(paired_line(f"{cell}, T={t}: keras2 vs torch (same seed index and data)",
+                                  successes(tables["keras2"], cell=cell, length=float(t)),
+                                  successes(tables["torch"], cell=cell, length=float(t))))
+    return tables
+
+
+def e1_table(runs: Path) -> None:
+    print("\n### E1: how well the initial features predict success (AUC [bootstrap 95%])\n")
+    print("| flavour | cell | T | successes | AUC lambda0 | AUC proto_acc0 |")
+    print("|---|---|---|---|---|---|")
+    for flavor in FLAVORS:
+        path = runs / f"e4-{flavor}" / "explain_summary.csv"
+        if not path.is_file():
+            continue
+        by = defaultdict(dict)
+        for r in read(path):
+            by[(r["cell"], int(float(r["length"])))][r["feature"]] = r
+        for (cell, length), feats in by.items():
+            cells = []
+            for feature in ("lambda0", "proto_acc0"):
+                r = feats.get(feature)
+                cells.append("-" if r is None or r["auc"] in ("", "nan") else
+                             f"{float(r['auc']):.2f} [{float(r['ci_low']):.2f}, {float(r['ci_high']):.2f}]")
+            any_row = next(iter(feats.values()))
+            print(f"| {flavor} | {cell} | {length} | {any_row['successes']}/{any_row['n']} | {cells[0]} | {cells[1]} |")
+
+
+def family(cell: str) -> str:
+    return cell.split(":")[0]
+
+
+def lambda_figure(runs: Path, out: Path) -> None:
+    """Success frequency against binned lambda0: every model of the E2 and E4 runs, one line per cell
+    family and flavour, one panel per length."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for name in ("e2-lambda", *(f"e4-{f}" for f in FLAVORS)):
+        path = runs / name / "explain.csv"
+        if path.is_file():
+            for r in explain_rows(runs / name):
+                groups[(family(r["cell"]), r["flavor"])].append(r)
+    fig, axes = plt.subplots(1, len(LENGTHS), figsize=(4.2 * len(LENGTHS), 4.2), sharey=True)
+    colors = {"srnn": "C0", "lstm": "C1", "gru": "C2"}
+    markers = {"keras2": "o", "keras3": "s", "torch": "^"}
+    print("\n### E2: success against the rest-state eigenvalue lambda0 (all E2 and E4 models)\n")
+    print("| cell | flavour | T | " + " | ".join(f"[{a:g}, {b:g})" for a, b in zip(LAMBDA_BINS[:-1], LAMBDA_BINS[1:]))
+          + " |")
+    print("|---|---|---|" + "---|" * (len(LAMBDA_BINS) - 1))
+    for ax, length in zip(axes, LENGTHS):
+        for (fam, flavor), rows in sorted(groups.items()):
+            pick = [r for r in rows if r["length"] == length]
+            if not pick:
+                continue
+            lam = np.array([r["lambda0"] for r in pick])
+            ok = np.array([r["success"] for r in pick])
+            idx = np.digitize(lam, LAMBDA_BINS) - 1
+            xs, ys, lo, hi, cells = [], [], [], [], []
+            for b in range(len(LAMBDA_BINS) - 1):
+                sel = idx == b
+                n = int(sel.sum())
+                if n == 0:
+                    cells.append("")
+                    continue
+                k = int(ok[sel].sum())
+                cells.append(f"{k}/{n}")
+                if n < 5:
+                    continue
+                low, high = (float(v) for v in wilson_interval(k, n))
+                xs.append(float(np.median(lam[sel])))
+                ys.append(k / n)
+                lo.append(max(0.0, k / n - low))
+                hi.append(max(0.0, high - k / n))
+            print(f"| {fam} | {flavor} | {length} | " + " | ".join(cells) + " |")
+            ax.errorbar(xs, ys, yerr=[lo, hi], color=colors.get(fam, "k"), marker=markers.get(flavor, "x"),
+                        capsize=2, lw=1, ms=5, label=f"{fam} ({flavor})", alpha=0.85)
+        ax.axvline(1.0, color="0.5", ls="--", lw=0.8)
+        ax.set_title(f"T = {length}")
+        ax.set_xlabel("rest-state eigenvalue at initialisation, lambda0")
+        ax.set_xlim(0, 2.0)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("success frequency (Wilson 95%; bins with >= 5 models)")
+    axes[-1].legend(fontsize=7, loc="upper left")
+    fig.suptitle("Latch task, one unit, the question's budget: success vs lambda0 (runs findings/v2/e2-lambda and e4-*; "
+                 "each repeat shares its length's dataset)", fontsize=9)
+    fig.tight_layout()
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / "findings_lambda.png", dpi=120)
+    plt.close(fig)
+
+
+def e2_table(runs: Path) -> None:
+    path = runs / "e2-lambda" / "explain.csv"
+    if not path.is_file():
+        return
+    rows = explain_rows(runs / "e2-lambda")
+    print("\n### E2: each intervention (100 seeds; median lambda0 at init)\n")
+    print("| cell | b_f | median lambda0 | " + " | ".join(f"T={t}" for t in LENGTHS) + " |")
+    print("|---|---|---|" + "---|" * len(LENGTHS))
+    keys = sorted({(r["cell"], r["forget_bias"]) for r in rows}, key=lambda k: (family(k[0]), k[0], k[1]))
+    for cell, fb in keys:
+        if family(cell) != "lstm" and fb != 1.0:
+            continue
+        pick = [r for r in rows if r["cell"] == cell and r["forget_bias"] == fb]
+        lam = np.median([r["lambda0"] for r in pick])
+        counts = [successes(pick, length=float(t)) for t in LENGTHS]
+        print(f"| {cell} | {fb:g} | {lam:.3f} | " + " | ".join(f"{int(c.sum())}/{len(c)}" for c in counts) + " |")
+    print("\n" + PAIRED_HEADER)
+    for t in LENGTHS:
+        for fb in (2.5, 3.0):
+            print(paired_line(f"T={t}: lstm b_f={fb:g} vs srnn (Keras init)",
+                              successes(rows, cell="lstm", forget_bias=fb, length=float(t)),
+                              successes(rows, cell="srnn", forget_bias=1.0, length=float(t))))
+
+
+def plain_table(runs: Path, name: str, title: str) -> None:
+    path = runs / name / "summary.csv"
+    if not path.is_file():
+        return
+    rows = read(path)
+    lengths = sorted({int(r["length"]) for r in rows})
+    print(f"\n### {title}\n")
+    print("| cell | lr | b_f | " + " | ".join(f"T={t}" for t in lengths) + " |")
+    print("|---|---|---|" + "---|" * len(lengths))
+    keys = list(dict.fromkeys((r["cell"], r["lr"], r["forget_bias"]) for r in rows))
+    for cell, lr, fb in keys:
+        by = {int(r["length"]): r for r in rows if (r["cell"], r["lr"], r["forget_bias"]) == (cell, lr, fb)}
+        print(f"| {cell} | {float(lr):g} | {fb} | " + " | ".join(
+            f"{by[t]['successes']}/{by[t]['n']}" for t in lengths) + " |")
+
+
+def main(runs: Path, out: Path) -> None:
+    e4_tables(runs)
+    e1_table(runs)
+    e2_table(runs)
+    lambda_figure(runs, out)
+    plain_table(runs, "e5-latch", "E5: latch, keras3 flavour")
+    plain_table(runs, "e5-bit-relay", "E5: bit relay, keras3 flavour")
+    plain_table(runs, "e7-controls", "E7: chrono initialisation, hard_sigmoid vs sigmoid gates")
+    plain_table(runs, "e7-wide", "E7: 10 units")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
