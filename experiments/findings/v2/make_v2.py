@@ -1,9 +1,14 @@
 """Rebuild the tables and the lambda figure of docs/FINDINGS.md (v2) from saved runs.
 
-    for p in e4-keras2 e4-keras3 e4-torch e2-lambda e5-latch e5-bit-relay e7-controls e7-wide; do
+    for p in e2-lambda e3-aligned e3-reversed e5-latch e5-bit-relay e7-controls e7-wide e4-keras2 e4-keras3 e4-torch; do
         latchjax sweep --preset findings/v2/$p --out runs/v2/$p
         latchjax explain runs/v2/$p
     done
+    for f in keras2 keras3 torch; do    # the headline: every repeat with its own dataset
+        latchjax sweep --preset findings/v2/e4-$f --data per-seed --out runs/v2/e4-$f-perseed
+        latchjax explain runs/v2/e4-$f-perseed
+    done
+    bash experiments/findings/v2/e6_update_bit_relay.sh runs/v2/e6
     python experiments/findings/v2/dataset_variance.py runs/v2/dataset-variance
     python experiments/findings/v2/make_v2.py runs/v2 figures > runs/v2/tables.md
 
@@ -70,9 +75,14 @@ PAIRED_HEADER = ("| comparison | A | B | A only / B only | McNemar p | A − B [
                  "|---|---|---|---|---|---|")
 
 
-def e4_tables(runs: Path) -> dict[str, list[dict]]:
-    tables = {f: explain_rows(runs / f"e4-{f}") for f in FLAVORS if (runs / f"e4-{f}" / "explain.csv").is_file()}
-    print("\n### E4: the question under each framework's defaults (100 seeds, success k/n [Wilson 95%])\n")
+def e4_tables(runs: Path, suffix: str = "") -> dict[str, list[dict]]:
+    names = {f: f"e4-{f}{suffix}" for f in FLAVORS}
+    tables = {f: explain_rows(runs / n) for f, n in names.items() if (runs / n / "explain.csv").is_file()}
+    if not tables:
+        return tables
+    data = "each repeat with its own dataset (--data per-seed)" if suffix else "the repeats of a length share its dataset"
+    print(f"\n### E4{suffix}: the question under each framework's defaults (100 seeds, {data}; "
+          "success k/n [Wilson 95%])\n")
     print("| flavour | cell | " + " | ".join(f"T={t}" for t in LENGTHS) + " |")
     print("|---|---|" + "---|" * len(LENGTHS))
     for flavor, rows in tables.items():
@@ -94,12 +104,12 @@ def e4_tables(runs: Path) -> dict[str, list[dict]]:
     return tables
 
 
-def e1_table(runs: Path) -> None:
-    print("\n### E1: how well the initial features predict success (AUC [bootstrap 95%])\n")
+def e1_table(runs: Path, suffix: str = "") -> None:
+    print(f"\n### E1{suffix}: how well the initial features predict success (AUC [bootstrap 95%])\n")
     print("| flavour | cell | T | successes | AUC lambda0 | AUC proto_acc0 |")
     print("|---|---|---|---|---|---|")
     for flavor in FLAVORS:
-        path = runs / f"e4-{flavor}" / "explain_summary.csv"
+        path = runs / f"e4-{flavor}{suffix}" / "explain_summary.csv"
         if not path.is_file():
             continue
         by = defaultdict(dict)
@@ -123,12 +133,13 @@ def lambda_figure(runs: Path, out: Path) -> None:
     """Success frequency against binned lambda0: every model of the E2 and E4 runs, one line per cell
     family and flavour, one panel per length."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for name in ("e2-lambda", *(f"e4-{f}" for f in FLAVORS)):
+    for name in ("e2-lambda", *(f"e4-{f}-perseed" for f in FLAVORS)):
         path = runs / name / "explain.csv"
         if path.is_file():
             for r in explain_rows(runs / name):
                 groups[(family(r["cell"]), r["flavor"])].append(r)
-    fig, axes = plt.subplots(1, len(LENGTHS), figsize=(4.2 * len(LENGTHS), 4.2), sharey=True)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8.5), sharey=True)
+    axes = axes.ravel()
     colors = {"srnn": "C0", "lstm": "C1", "gru": "C2"}
     markers = {"keras2": "o", "keras3": "s", "torch": "^"}
     print("\n### E2: success against the rest-state eigenvalue lambda0 (all E2 and E4 models)\n")
@@ -167,10 +178,11 @@ def lambda_figure(runs: Path, out: Path) -> None:
         ax.set_xlabel("rest-state eigenvalue at initialisation, lambda0")
         ax.set_xlim(0, 2.0)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("success frequency (Wilson 95%; bins with >= 5 models)")
-    axes[-1].legend(fontsize=7, loc="upper left")
-    fig.suptitle("Latch task, one unit, the question's budget: success vs lambda0 (runs findings/v2/e2-lambda and e4-*; "
-                 "each repeat shares its length's dataset)", fontsize=9)
+    for ax in axes[::2]:
+        ax.set_ylabel("success frequency (Wilson 95%; bins of >= 5 models)")
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("Latch, one unit, the question's budget: success vs the rest-state eigenvalue at initialisation\n"
+                 "(every model of findings/v2/e2-lambda (shared data) and e4-* with --data per-seed)", fontsize=10)
     fig.tight_layout()
     out.mkdir(parents=True, exist_ok=True)
     fig.savefig(out / "findings_lambda.png", dpi=120)
@@ -201,6 +213,19 @@ def e2_table(runs: Path) -> None:
                               successes(rows, cell="srnn", forget_bias=1.0, length=float(t))))
 
 
+def e3_table(runs: Path) -> None:
+    if not all((runs / f"e3-{h}" / "explain.csv").is_file() for h in ("aligned", "reversed")):
+        return
+    aligned, reversed_ = explain_rows(runs / "e3-aligned"), explain_rows(runs / "e3-reversed")
+    print("\n### E3: the head starts aligned vs reversed (same 100 seeds)\n")
+    print(PAIRED_HEADER)
+    for cell, fb in (("srnn", 1.0), ("srnn:rec=1.5", 1.0), ("lstm", 1.0), ("lstm", 3.0)):
+        for t in LENGTHS:
+            where = {"cell": cell, "forget_bias": fb, "length": float(t)}
+            label = f"{cell}{' b_f=' + format(fb, 'g') if cell == 'lstm' else ''}, T={t}: aligned vs reversed"
+            print(paired_line(label, successes(aligned, **where), successes(reversed_, **where)))
+
+
 def plain_table(runs: Path, name: str, title: str) -> None:
     path = runs / name / "summary.csv"
     if not path.is_file():
@@ -218,9 +243,12 @@ def plain_table(runs: Path, name: str, title: str) -> None:
 
 
 def main(runs: Path, out: Path) -> None:
+    e4_tables(runs, "-perseed")
+    e1_table(runs, "-perseed")
     e4_tables(runs)
     e1_table(runs)
     e2_table(runs)
+    e3_table(runs)
     lambda_figure(runs, out)
     plain_table(runs, "e5-latch", "E5: latch, keras3 flavour")
     plain_table(runs, "e5-bit-relay", "E5: bit relay, keras3 flavour")
