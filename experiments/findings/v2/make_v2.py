@@ -45,11 +45,18 @@ def read(path: Path) -> list[dict]:
 
 
 def explain_rows(run: Path) -> list[dict]:
-    rows = read(run / "explain.csv")
-    for r in rows:
+    """The rows of a run's explain.csv, numbers parsed. A cell without a forget gate appears once per
+    forget-bias value of the run (the same model repeated); only its first copy is kept."""
+    rows, seen = [], set()
+    for r in read(run / "explain.csv"):
         r["success"] = r["success"] in ("True", "1", "true")
         for key in ("lambda0", "proto_acc0", "length", "lr", "forget_bias", "seed"):
             r[key] = float(r[key])
+        has_forget = family(r["cell"]) in ("lstm", "cifg", "janet") and ":chrono=" not in r["cell"]
+        key = (r["cell"], r["length"], r["lr"], r["seed"], r["forget_bias"] if has_forget else None)
+        if key not in seen:
+            seen.add(key)
+            rows.append(r)
     return rows
 
 
@@ -189,6 +196,54 @@ def lambda_figure(runs: Path, out: Path) -> None:
     plt.close(fig)
 
 
+MEMORY_BINS = np.array([-np.inf, -12, -8, -6, -5, -4, -3, -2, -1, -1e-9, np.inf])
+
+
+def memory_figure(runs: Path, out: Path) -> None:
+    """Success against log10(lambda0^T), what is left of the first input after T contracting steps at
+    rest, pooled over lengths: one line per cell family and flavour."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for name in ("e2-lambda", *(f"e4-{f}-perseed" for f in FLAVORS)):
+        if (runs / name / "explain.csv").is_file():
+            for r in explain_rows(runs / name):
+                groups[(family(r["cell"]), r["flavor"])].append(r)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    colors = {"srnn": "C0", "lstm": "C1", "gru": "C2"}
+    markers = {"keras2": "o", "keras3": "s", "torch": "^"}
+    print("\n### success against log10(lambda0^T), all lengths pooled\n")
+    print("| cell | flavour | " + " | ".join(f"({a:g}, {b:g}]" for a, b in zip(MEMORY_BINS[:-1], MEMORY_BINS[1:]))
+          + " |")
+    print("|---|---|" + "---|" * (len(MEMORY_BINS) - 1))
+    for (fam, flavor), rows in sorted(groups.items()):
+        memory = np.array([r["length"] * np.log10(max(r["lambda0"], 1e-30)) for r in rows])
+        ok = np.array([r["success"] for r in rows])
+        idx = np.digitize(memory, MEMORY_BINS, right=True) - 1
+        xs, ys, lo, hi, cells = [], [], [], [], []
+        for b in range(len(MEMORY_BINS) - 1):
+            sel = idx == b
+            n, k = int(sel.sum()), int(ok[sel].sum())
+            cells.append(f"{k}/{n}" if n else "")
+            if n >= 5:
+                low, high = (float(v) for v in wilson_interval(k, n))
+                xs.append(float(np.clip(np.median(memory[sel]), -14, 1)))
+                ys.append(k / n)
+                lo.append(max(0.0, k / n - low))
+                hi.append(max(0.0, high - k / n))
+        print(f"| {fam} | {flavor} | " + " | ".join(cells) + " |")
+        ax.errorbar(xs, ys, yerr=[lo, hi], color=colors.get(fam, "k"), marker=markers.get(flavor, "x"), capsize=2,
+                    lw=1, ms=5, label=f"{fam} ({flavor})", alpha=0.85)
+    ax.axvline(0.0, color="0.5", ls="--", lw=0.8)
+    ax.set_xlabel("log10(lambda0^T): the first input's share left after T steps at rest (>= 0: lambda0 >= 1)")
+    ax.set_ylabel("success frequency (Wilson 95%)")
+    ax.set_xlim(-14.5, 1.5)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title("Latch, one unit, T in {20, 50, 100, 200} pooled (e2-lambda and e4-* per-seed runs)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out / "findings_lambda_memory.png", dpi=120)
+    plt.close(fig)
+
+
 def e2_table(runs: Path) -> None:
     path = runs / "e2-lambda" / "explain.csv"
     if not path.is_file():
@@ -199,8 +254,6 @@ def e2_table(runs: Path) -> None:
     print("|---|---|---|" + "---|" * len(LENGTHS))
     keys = sorted({(r["cell"], r["forget_bias"]) for r in rows}, key=lambda k: (family(k[0]), k[0], k[1]))
     for cell, fb in keys:
-        if family(cell) != "lstm" and fb != 1.0:
-            continue
         pick = [r for r in rows if r["cell"] == cell and r["forget_bias"] == fb]
         lam = np.median([r["lambda0"] for r in pick])
         counts = [successes(pick, length=float(t)) for t in LENGTHS]
@@ -242,6 +295,37 @@ def plain_table(runs: Path, name: str, title: str) -> None:
             f"{by[t]['successes']}/{by[t]['n']}" for t in lengths) + " |")
 
 
+def trained_models(config: dict) -> int:
+    """Models a run trained (results.csv repeats a cell without a forget gate once per forget bias)."""
+    from latchjax.cells import make_cell
+    from latchjax.settings import to_sweep_config
+
+    cfg = to_sweep_config(config)
+    per_cell = [len(cfg.forget_biases) if make_cell(c, cfg.units, cfg.flavor).has_forget_bias else 1 for c in cfg.cells]
+    return sum(per_cell) * len(cfg.lengths) * len(cfg.lrs) * cfg.seeds
+
+
+def compute_table(runs: Path) -> None:
+    """Models, compile and training seconds of every run, from each run's meta.json and results.csv."""
+    import json
+
+    print("\n### Compute (2-core CPU; runs that shared the CPU with other work are upper bounds)\n")
+    print("| run | models | compile s | training s | wall s |")
+    print("|---|---|---|---|---|")
+    total = [0, 0.0, 0.0]
+    for meta_path in sorted(runs.glob("*/meta.json")) + sorted(runs.glob("e6/*/meta.json")):
+        meta = json.loads(meta_path.read_text())
+        models = trained_models(json.loads((meta_path.parent / "config.json").read_text()))
+        compile_s = sum(t["compile_s"] for t in meta["timing"].values())
+        run_s = sum(t["run_s"] for t in meta["timing"].values())
+        from datetime import datetime
+
+        wall = (datetime.fromisoformat(meta["end"]) - datetime.fromisoformat(meta["start"])).total_seconds()
+        total = [total[0] + models, total[1] + compile_s, total[2] + run_s]
+        print(f"| `{meta_path.parent.relative_to(runs)}` | {models} | {compile_s:.0f} | {run_s:.0f} | {wall:.0f} |")
+    print(f"| total | {total[0]} | {total[1]:.0f} | {total[2]:.0f} | |")
+
+
 def main(runs: Path, out: Path) -> None:
     e4_tables(runs, "-perseed")
     e1_table(runs, "-perseed")
@@ -250,10 +334,12 @@ def main(runs: Path, out: Path) -> None:
     e2_table(runs)
     e3_table(runs)
     lambda_figure(runs, out)
+    memory_figure(runs, out)
     plain_table(runs, "e5-latch", "E5: latch, keras3 flavour")
     plain_table(runs, "e5-bit-relay", "E5: bit relay, keras3 flavour")
     plain_table(runs, "e7-controls", "E7: chrono initialisation, hard_sigmoid vs sigmoid gates")
     plain_table(runs, "e7-wide", "E7: 10 units")
+    compute_table(runs)
 
 
 if __name__ == "__main__":
