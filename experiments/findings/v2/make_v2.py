@@ -305,6 +305,58 @@ def trained_models(config: dict) -> int:
     return sum(per_cell) * len(cfg.lengths) * len(cfg.lrs) * cfg.seeds
 
 
+def saturated_gates(runs: Path, name: str, title: str, cut: float = 0.02) -> None:
+    """Per cell and learning rate: the fraction of trained models whose gates sit within ``cut`` of 0
+    or 1 at the trained cell's zero-input rest state (saturated: sigmoid' < ~cut, no gradient flows),
+    from the run's saved parameters (params.npz)."""
+    import json
+
+    import jax
+
+    from latchjax.cells import make_cell
+    from latchjax.explain import rest_jacobian
+    from latchjax.settings import to_sweep_config
+    from latchjax.store import load_params
+
+    path = runs / name / "params.npz"
+    if not path.is_file():
+        return
+    cfg = to_sweep_config(json.loads((runs / name / "config.json").read_text()))
+    params = load_params(path)
+    print(f"\n### {title}: share of trained models with each gate saturated (< {cut} or > {1 - cut}) at rest\n")
+    print("| cell | lr | gate: saturated share (all lengths pooled) |")
+    print("|---|---|---|")
+    for spec in cfg.cells:
+        cell = make_cell(spec, cfg.units, cfg.flavor)
+        gates_of = jax.jit(jax.vmap(lambda p, cell=cell: rest_jacobian(cell, p["cell"], 1)[2]))
+        per_lr: dict[float, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for length in cfg.lengths:
+            gates = {k: np.asarray(v) for k, v in gates_of(params[cell.name][length]).items()}
+            n = len(next(iter(gates.values()))) if gates else 0
+            for g, values in gates.items():
+                if g in ("cell", "candidate", "bistability") or (g == "forget" and cell.kind == "lstm97"):
+                    continue  # states, not gates; lstm97's forget gate is the constant 1
+                for i, lr in enumerate(np.repeat(cfg.lrs, n // len(cfg.lrs))):
+                    per_lr[float(lr)][g].append(values[i] < cut or values[i] > 1 - cut)
+        for lr, by_gate in per_lr.items():
+            print(f"| {spec} | {lr:g} | " + ", ".join(f"{g} {np.mean(v):.2f}" for g, v in by_gate.items()) + " |")
+
+
+def e5_paired(runs: Path, name: str, title: str) -> None:
+    """The literature's cells against the framework cell they modify, seed by seed, per learning rate."""
+    if not (runs / name / "explain.csv").is_file():
+        return
+    rows = explain_rows(runs / name)
+    lengths = sorted({int(r["length"]) for r in rows})
+    print(f"\n### {title}\n")
+    print(PAIRED_HEADER)
+    for a, b in (("brc", "srnn"), ("nbrc", "srnn"), ("lstm97", "lstm"), ("cifg", "lstm"), ("janet", "lstm")):
+        for lr in sorted({r["lr"] for r in rows}):
+            for t in lengths:
+                print(paired_line(f"lr {lr:g}, T={t}: {a} vs {b}", successes(rows, cell=a, lr=lr, length=float(t)),
+                                  successes(rows, cell=b, lr=lr, length=float(t))))
+
+
 def compute_table(runs: Path) -> None:
     """Models, compile and training seconds of every run, from each run's meta.json and results.csv."""
     import json
@@ -337,6 +389,10 @@ def main(runs: Path, out: Path) -> None:
     memory_figure(runs, out)
     plain_table(runs, "e5-latch", "E5: latch, keras3 flavour")
     plain_table(runs, "e5-bit-relay", "E5: bit relay, keras3 flavour")
+    e5_paired(runs, "e5-latch", "E5 latch: each literature cell against the cell it modifies")
+    e5_paired(runs, "e5-bit-relay", "E5 bit relay: each literature cell against the cell it modifies")
+    saturated_gates(runs, "e5-latch", "E5 latch")
+    saturated_gates(runs, "e5-bit-relay", "E5 bit relay")
     plain_table(runs, "e7-controls", "E7: chrono initialisation, hard_sigmoid vs sigmoid gates")
     plain_table(runs, "e7-wide", "E7: 10 units")
     compute_table(runs)
