@@ -279,6 +279,48 @@ def e3_table(runs: Path) -> None:
             print(paired_line(label, successes(aligned, **where), successes(reversed_, **where)))
 
 
+def e3_head_table(runs: Path) -> None:
+    """Dense(1) sigmoid vs Dense(2) softmax heads, same seeds and data (e3-head-sigmoid vs e4-keras2),
+    overall and split by the Dense(2) model's starting orientation."""
+    if not all((runs / n / "explain.csv").is_file() for n in ("e3-head-sigmoid", "e4-keras2")):
+        return
+    sigmoid, softmax = explain_rows(runs / "e3-head-sigmoid"), explain_rows(runs / "e4-keras2")
+    print("\n### E3: Dense(2) softmax vs Dense(1) sigmoid head (same seeds, same data)\n")
+    print(PAIRED_HEADER)
+    for cell in ("srnn", "lstm", "gru"):
+        for t in LENGTHS:
+            print(paired_line(f"{cell}, T={t}: Dense(2) vs Dense(1)", successes(softmax, cell=cell, length=float(t)),
+                              successes(sigmoid, cell=cell, length=float(t))))
+    print("\n| cell | head | aligned starts: successes | reversed starts: successes |\n|---|---|---|---|")
+    for cell in ("srnn", "lstm", "gru"):
+        for label, rows in (("Dense(2) softmax", softmax), ("Dense(1) sigmoid", sigmoid)):
+            pick = [r for r in rows if r["cell"] == cell]
+            al = [r["success"] for r in pick if r["proto_acc0"] > 0.5]
+            rv = [r["success"] for r in pick if r["proto_acc0"] < 0.5]
+            print(f"| {cell} | {label} | {sum(al)}/{len(al)} | {sum(rv)}/{len(rv)} |")
+
+
+E6_VARIANTS = {"base": "update-bit-relay as is (keras2, 8 units, shuffled split, lr 1e-3, Dense(2), noise 0.1)",
+               "keras3": "Keras 3 cells (sigmoid gates, GRU reset_after)", "keras-split": "Keras's validation_split",
+               "lr0.01": "lr 0.01", "head-sigmoid": "Dense(1) sigmoid head", "noise0.5": "noise sigma 0.5"}
+
+
+def e6_table(runs: Path) -> None:
+    if not (runs / "e6" / "base" / "summary.csv").is_file():
+        return
+    print("\n### E6: the asker's Q5 setting (bit relay, 8 units, 10 repeats, 10 epochs) and one change at a time\n")
+    print("| setting | cell | T=5 | T=20 | T=50 | T=100 |\n|---|---|---|---|---|---|")
+    for name, label in E6_VARIANTS.items():
+        path = runs / "e6" / name / "summary.csv"
+        if not path.is_file():
+            continue
+        rows = read(path)
+        for cell in ("srnn", "lstm", "gru"):
+            by = {int(r["length"]): r for r in rows if r["cell"] == cell}
+            print(f"| {label if cell == 'srnn' else ''} | {cell} | " +
+                  " | ".join(f"{by[t]['successes']}/{by[t]['n']}" for t in (5, 20, 50, 100)) + " |")
+
+
 def plain_table(runs: Path, name: str, title: str) -> None:
     path = runs / name / "summary.csv"
     if not path.is_file():
@@ -385,6 +427,8 @@ def main(runs: Path, out: Path) -> None:
     e1_table(runs)
     e2_table(runs)
     e3_table(runs)
+    e3_head_table(runs)
+    plain_table(runs, "e3-sgd", "E3: plain SGD instead of Adam")
     lambda_figure(runs, out)
     memory_figure(runs, out)
     plain_table(runs, "e5-latch", "E5: latch, keras3 flavour")
@@ -393,6 +437,7 @@ def main(runs: Path, out: Path) -> None:
     e5_paired(runs, "e5-bit-relay", "E5 bit relay: each literature cell against the cell it modifies")
     saturated_gates(runs, "e5-latch", "E5 latch")
     saturated_gates(runs, "e5-bit-relay", "E5 bit relay")
+    e6_table(runs)
     plain_table(runs, "e7-controls", "E7: chrono initialisation, hard_sigmoid vs sigmoid gates")
     plain_table(runs, "e7-wide", "E7: 10 units")
     compute_table(runs)
