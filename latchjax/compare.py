@@ -13,6 +13,7 @@ import itertools
 
 import numpy as np
 
+from latchjax.cells import make_cell
 from latchjax.results import DIMS, SweepResult
 from latchjax.stats import PAIRED_COLUMNS, paired_comparison
 
@@ -78,27 +79,39 @@ def compare_runs(run_a: tuple[SweepResult, dict], run_b: tuple[SweepResult, dict
     if not cells:
         raise ValueError(f"compare: no cell to pair ({', '.join(res_a.coords['cell'])} vs "
                          f"{', '.join(res_b.coords['cell'])})")
-    common = {d: [v for v in res_a.coords[d] if any(np.isclose(v, w) for w in res_b.coords[d])]
-              for d in ("length", "lr", "forget_bias")}
+    # (index in A, index in B) of every shared value; NaN (PyTorch's drawn forget bias) matches NaN, and two
+    # runs with one forget bias each (each flavour's default, e.g. Keras's 1 and PyTorch's draw) are paired
+    common = {d: [(i, j) for i, v in enumerate(res_a.coords[d]) for j, w in enumerate(res_b.coords[d])
+                  if np.isclose(v, w, equal_nan=True)] for d in ("length", "lr", "forget_bias")}
+    if not common["forget_bias"] and len(res_a.coords["forget_bias"]) == len(res_b.coords["forget_bias"]) == 1:
+        common["forget_bias"] = [(0, 0)]
     missing = [d for d, values in common.items() if not values]
     if missing:
         raise ValueError(f"compare: the runs have no {' / '.join(missing)} in common")
     seeds = min(len(res_a.coords["seed"]), len(res_b.coords["seed"]))
     ok_a, ok_b = res_a.success(cfg_a["threshold"]), res_b.success(cfg_b["threshold"])
 
-    def index(result: SweepResult, dim: str, value) -> int:
-        return next(i for i, v in enumerate(result.coords[dim]) if np.isclose(v, value))
-
     rows = []
     for (cell_a, cell_b), length, lr, fb in itertools.product(cells, *common.values()):
-        where = [("length", length), ("lr", lr), ("forget_bias", fb)]
-        pick_a = (res_a.coords["cell"].index(cell_a), *(index(res_a, d, v) for d, v in where))
-        pick_b = (res_b.coords["cell"].index(cell_b), *(index(res_b, d, v) for d, v in where))
+        if fb != common["forget_bias"][0] and not (_has_forget_bias(cell_a, cfg_a) or _has_forget_bias(cell_b, cfg_b)):
+            continue  # a cell without a forget gate is the same model at every forget bias: one row
+        pick_a = (res_a.coords["cell"].index(cell_a), length[0], lr[0], fb[0])
+        pick_b = (res_b.coords["cell"].index(cell_b), length[1], lr[1], fb[1])
         stats = paired_comparison(ok_a[pick_a][:seeds], ok_b[pick_b][:seeds])
         cell = cell_a if cell_a == cell_b else f"{cell_a}|{cell_b}"
-        rows.append([*labels, cell, length, lr, fb,
+        fb_a, fb_b = res_a.coords["forget_bias"][fb[0]], res_b.coords["forget_bias"][fb[1]]
+        forget = fb_a if np.isclose(fb_a, fb_b, equal_nan=True) else f"{fb_a:g}|{fb_b:g}"
+        rows.append([*labels, cell, res_a.coords["length"][length[0]], res_a.coords["lr"][lr[0]], forget,
                      *(stats[k] for k in PAIRED_COLUMNS)])
     return rows
+
+
+def _has_forget_bias(name: str, config: dict) -> bool:
+    try:
+        return bool(getattr(make_cell(name, config.get("units", 1), config.get("flavor", "keras2")),
+                            "has_forget_bias", False))
+    except ValueError:
+        return True
 
 
 SHOWN = ("cell", "length", "lr", "forget_bias", *PAIRED_COLUMNS)

@@ -125,6 +125,19 @@ def test_compare_two_runs_with_the_same_seeds_pairs_them(run_dir, tmp_path, caps
     assert "data shared (one dataset per length for all seeds), head init aligned" in capsys.readouterr().out
 
 
+def test_compare_pairs_a_torch_run_with_a_keras_run_and_with_itself(run_dir, tmp_path):
+    """PyTorch's drawn forget bias is NaN in results: it pairs with NaN, and a run at each flavour's single
+    default forget bias pairs with another; a cell without a forget gate gives one row per point."""
+    torch_dir = tmp_path / "torch"
+    assert run(["sweep", *RUN, "--flavor", "torch", "--out", str(torch_dir)]) == 0
+    assert run(["compare", str(run_dir), str(torch_dir), "--csv", str(tmp_path / "k.csv")]) == 0
+    table = rows(tmp_path / "k.csv")
+    assert len(table) == 3 * 2 and {r["forget_bias"] for r in table} == {"1|nan"}
+    assert run(["compare", str(torch_dir), str(torch_dir), "--csv", str(tmp_path / "t.csv")]) == 0
+    same = rows(tmp_path / "t.csv")
+    assert len(same) == 6 and all(r["a_only"] == r["b_only"] == "0" for r in same)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["explain", "{run}", "--features", "lambda0,nonsense"], "--features: unknown feature(s) nonsense"),
     (["explain", "{tmp}"], "not a latchjax results directory"),
