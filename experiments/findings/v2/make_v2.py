@@ -1,6 +1,6 @@
 """Rebuild the tables and the lambda figure of docs/FINDINGS.md (v2) from saved runs.
 
-    for p in e2-lambda e3-aligned e3-reversed e5-latch e5-bit-relay e7-controls e7-wide e4-keras2 e4-keras3 e4-torch; do
+    for p in e2-lambda e3-aligned e3-reversed e3-head-sigmoid e3-sgd e5-latch e5-bit-relay e7-controls e7-wide e4-keras2 e4-keras3 e4-torch; do
         latchjax sweep --preset findings/v2/$p --out runs/v2/$p
         latchjax explain runs/v2/$p
     done
@@ -9,6 +9,7 @@
         latchjax explain runs/v2/e4-$f-perseed
     done
     bash experiments/findings/v2/e6_update_bit_relay.sh runs/v2/e6
+    latchjax sweep --preset update-latch --out runs/v2/e6-update-latch
     python experiments/findings/v2/dataset_variance.py runs/v2/dataset-variance
     python experiments/findings/v2/make_v2.py runs/v2 figures > runs/v2/tables.md
 
