@@ -137,19 +137,43 @@ def family(cell: str) -> str:
     return cell.split(":")[0]
 
 
+COLORS = {"srnn": "C0", "lstm": "C1", "gru": "C2"}
+MARKERS = {"keras2": "o", "keras3": "s", "torch": "^"}
+
+
+def lambda_groups(runs: Path) -> dict[tuple[str, str], list[dict]]:
+    """Every model of the E2 run and the per-seed E4 runs, by (cell family, flavour)."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for name in ("e2-lambda", *(f"e4-{f}-perseed" for f in FLAVORS)):
+        if (runs / name / "explain.csv").is_file():
+            for r in explain_rows(runs / name):
+                groups[(family(r["cell"]), r["flavor"])].append(r)
+    return groups
+
+
+def binned(x: np.ndarray, ok: np.ndarray, idx: np.ndarray, n_bins: int, clip=(-np.inf, np.inf)):
+    """Per bin: the "k/n" cell of a table, and for bins of >= 5 models the point (median x, k/n) with its
+    Wilson error bars."""
+    cells, xs, ys, lo, hi = [], [], [], [], []
+    for b in range(n_bins):
+        sel = idx == b
+        n, k = int(sel.sum()), int(ok[sel].sum())
+        cells.append(f"{k}/{n}" if n else "")
+        if n >= 5:
+            low, high = (float(v) for v in wilson_interval(k, n))
+            xs.append(float(np.clip(np.median(x[sel]), *clip)))
+            ys.append(k / n)
+            lo.append(max(0.0, k / n - low))
+            hi.append(max(0.0, high - k / n))
+    return cells, (xs, ys, [lo, hi])
+
+
 def lambda_figure(runs: Path, out: Path) -> None:
     """Success frequency against binned lambda0: every model of the E2 and E4 runs, one line per cell
     family and flavour, one panel per length."""
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for name in ("e2-lambda", *(f"e4-{f}-perseed" for f in FLAVORS)):
-        path = runs / name / "explain.csv"
-        if path.is_file():
-            for r in explain_rows(runs / name):
-                groups[(family(r["cell"]), r["flavor"])].append(r)
+    groups = lambda_groups(runs)
     fig, axes = plt.subplots(2, 2, figsize=(11, 8.5), sharey=True)
     axes = axes.ravel()
-    colors = {"srnn": "C0", "lstm": "C1", "gru": "C2"}
-    markers = {"keras2": "o", "keras3": "s", "torch": "^"}
     print("\n### E2: success against the rest-state eigenvalue lambda0 (all E2 and E4 models)\n")
     print("| cell | flavour | T | " + " | ".join(f"[{a:g}, {b:g})" for a, b in zip(LAMBDA_BINS[:-1], LAMBDA_BINS[1:]))
           + " |")
@@ -161,25 +185,9 @@ def lambda_figure(runs: Path, out: Path) -> None:
                 continue
             lam = np.array([r["lambda0"] for r in pick])
             ok = np.array([r["success"] for r in pick])
-            idx = np.digitize(lam, LAMBDA_BINS) - 1
-            xs, ys, lo, hi, cells = [], [], [], [], []
-            for b in range(len(LAMBDA_BINS) - 1):
-                sel = idx == b
-                n = int(sel.sum())
-                if n == 0:
-                    cells.append("")
-                    continue
-                k = int(ok[sel].sum())
-                cells.append(f"{k}/{n}")
-                if n < 5:
-                    continue
-                low, high = (float(v) for v in wilson_interval(k, n))
-                xs.append(float(np.median(lam[sel])))
-                ys.append(k / n)
-                lo.append(max(0.0, k / n - low))
-                hi.append(max(0.0, high - k / n))
+            cells, (xs, ys, err) = binned(lam, ok, np.digitize(lam, LAMBDA_BINS) - 1, len(LAMBDA_BINS) - 1)
             print(f"| {fam} | {flavor} | {length} | " + " | ".join(cells) + " |")
-            ax.errorbar(xs, ys, yerr=[lo, hi], color=colors.get(fam, "k"), marker=markers.get(flavor, "x"),
+            ax.errorbar(xs, ys, yerr=err, color=COLORS.get(fam, "k"), marker=MARKERS.get(flavor, "x"),
                         capsize=2, lw=1, ms=5, label=f"{fam} ({flavor})", alpha=0.85)
         ax.axvline(1.0, color="0.5", ls="--", lw=0.8)
         ax.set_title(f"T = {length}")
@@ -203,14 +211,8 @@ MEMORY_BINS = np.array([-np.inf, -12, -8, -6, -5, -4, -3, -2, -1, -1e-9, np.inf]
 def memory_figure(runs: Path, out: Path) -> None:
     """Success against log10(lambda0^T), what is left of the first input after T contracting steps at
     rest, pooled over lengths: one line per cell family and flavour."""
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for name in ("e2-lambda", *(f"e4-{f}-perseed" for f in FLAVORS)):
-        if (runs / name / "explain.csv").is_file():
-            for r in explain_rows(runs / name):
-                groups[(family(r["cell"]), r["flavor"])].append(r)
+    groups = lambda_groups(runs)
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    colors = {"srnn": "C0", "lstm": "C1", "gru": "C2"}
-    markers = {"keras2": "o", "keras3": "s", "torch": "^"}
     print("\n### success against log10(lambda0^T), all lengths pooled\n")
     print("| cell | flavour | " + " | ".join(f"({a:g}, {b:g}]" for a, b in zip(MEMORY_BINS[:-1], MEMORY_BINS[1:]))
           + " |")
@@ -219,19 +221,9 @@ def memory_figure(runs: Path, out: Path) -> None:
         memory = np.array([r["length"] * np.log10(max(r["lambda0"], 1e-30)) for r in rows])
         ok = np.array([r["success"] for r in rows])
         idx = np.digitize(memory, MEMORY_BINS, right=True) - 1
-        xs, ys, lo, hi, cells = [], [], [], [], []
-        for b in range(len(MEMORY_BINS) - 1):
-            sel = idx == b
-            n, k = int(sel.sum()), int(ok[sel].sum())
-            cells.append(f"{k}/{n}" if n else "")
-            if n >= 5:
-                low, high = (float(v) for v in wilson_interval(k, n))
-                xs.append(float(np.clip(np.median(memory[sel]), -14, 1)))
-                ys.append(k / n)
-                lo.append(max(0.0, k / n - low))
-                hi.append(max(0.0, high - k / n))
+        cells, (xs, ys, err) = binned(memory, ok, idx, len(MEMORY_BINS) - 1, clip=(-14, 1))
         print(f"| {fam} | {flavor} | " + " | ".join(cells) + " |")
-        ax.errorbar(xs, ys, yerr=[lo, hi], color=colors.get(fam, "k"), marker=markers.get(flavor, "x"), capsize=2,
+        ax.errorbar(xs, ys, yerr=err, color=COLORS.get(fam, "k"), marker=MARKERS.get(flavor, "x"), capsize=2,
                     lw=1, ms=5, label=f"{fam} ({flavor})", alpha=0.85)
     ax.axvline(0.0, color="0.5", ls="--", lw=0.8)
     ax.set_xlabel("log10(lambda0^T): the first input's share left after T steps at rest (>= 0: lambda0 >= 1)")
