@@ -226,13 +226,9 @@ class RNNCell:
         if self.gate_activation not in (None, *GATE_ACTIVATIONS):
             raise ValueError(f"gate: unknown gate activation {self.gate_activation!r}; "
                              f"allowed: {', '.join(GATE_ACTIVATIONS)}")
-        applicable = {"chrono": spec.forget, "uc": spec.candidate, "bz": spec.update,
-                      "reset_after": self.kind == "gru", "beta": self.kind == "janet"}
-        for option, ok in applicable.items():
-            if getattr(self, option) is not None and not ok:
-                with_it = [k for k, s in KINDS.items() if (option == "reset_after" and k == "gru")
-                           or (option == "beta" and k == "janet")
-                           or {"chrono": s.forget, "uc": s.candidate, "bz": s.update}.get(option)]
+        for option in ("chrono", "uc", "bz", "reset_after", "beta"):
+            if getattr(self, option) is not None and not _takes(spec, option):
+                with_it = [k for k, s in KINDS.items() if _takes(s, option)]
                 raise ValueError(f"{option}: {self.kind} has no such option; it applies to {', '.join(with_it)}")
         if self.chrono is not None and self.chrono < 3:
             raise ValueError(f"chrono: needs a horizon >= 3, got {self.chrono!r}")
@@ -384,6 +380,22 @@ class RNNCell:
 
 
 KerasCell = RNNCell  # the name before the torch flavour existed
+
+
+def _takes(kind: Kind, option: str) -> bool:
+    """Whether cells of ``kind`` have the spec option ``option`` (chrono, uc, bz, reset_after, beta)."""
+    return bool({"chrono": kind.forget, "uc": kind.candidate, "bz": kind.update,
+                 "reset_after": kind.name == "gru", "beta": kind.name == "janet"}[option])
+
+
+def uses_forget_bias(name: str) -> bool:
+    """Whether the cell a results name stands for has a forget bias to set (a name that is no cell spec,
+    such as ``flax.GRUCell``, uses its own initialisers: no). Cells without one are the same model at
+    every forget-bias value of a sweep."""
+    try:
+        return make_cell(name).has_forget_bias
+    except ValueError:
+        return False
 
 
 def _identity_blocks(u: int, blocks: int) -> jax.Array:

@@ -13,7 +13,7 @@ import itertools
 
 import numpy as np
 
-from latchjax.cells import make_cell
+from latchjax.cells import uses_forget_bias
 from latchjax.results import DIMS, SweepResult
 from latchjax.stats import PAIRED_COLUMNS, paired_comparison
 
@@ -93,7 +93,7 @@ def compare_runs(run_a: tuple[SweepResult, dict], run_b: tuple[SweepResult, dict
 
     rows = []
     for (cell_a, cell_b), length, lr, fb in itertools.product(cells, *common.values()):
-        if fb != common["forget_bias"][0] and not (_has_forget_bias(cell_a, cfg_a) or _has_forget_bias(cell_b, cfg_b)):
+        if fb != common["forget_bias"][0] and not (uses_forget_bias(cell_a) or uses_forget_bias(cell_b)):
             continue  # a cell without a forget gate is the same model at every forget bias: one row
         pick_a = (res_a.coords["cell"].index(cell_a), length[0], lr[0], fb[0])
         pick_b = (res_b.coords["cell"].index(cell_b), length[1], lr[1], fb[1])
@@ -105,13 +105,6 @@ def compare_runs(run_a: tuple[SweepResult, dict], run_b: tuple[SweepResult, dict
                      *(stats[k] for k in PAIRED_COLUMNS)])
     return rows
 
-
-def _has_forget_bias(name: str, config: dict) -> bool:
-    try:
-        return bool(getattr(make_cell(name, config.get("units", 1), config.get("flavor", "keras2")),
-                            "has_forget_bias", False))
-    except ValueError:
-        return True
 
 
 SHOWN = ("cell", "length", "lr", "forget_bias", *PAIRED_COLUMNS)

@@ -19,17 +19,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from latchjax.cells import make_cell  # noqa: E402
+from latchjax.cells import uses_forget_bias  # noqa: E402
 from latchjax.results import SweepResult, wilson_interval  # noqa: E402
 
 FIGURES = ("success_frequency", "mean_val_acc", "val_acc_distribution")
-
-
-def _uses_forget_bias(name: str) -> bool:
-    try:
-        return make_cell(name).has_forget_bias
-    except ValueError:  # a cell object's name (flax.*): its own initialisers
-        return False
 
 
 def _series(result: SweepResult):
@@ -37,7 +30,7 @@ def _series(result: SweepResult):
     A cell without a forget-gate bias (SimpleRNN, GRU, chrono LSTM) is drawn once, not per b_f value."""
     c = result.coords
     for i, j, k in itertools.product(range(len(c["cell"])), range(len(c["lr"])), range(len(c["forget_bias"]))):
-        varies = len(c["forget_bias"]) > 1 and _uses_forget_bias(c["cell"][i])
+        varies = len(c["forget_bias"]) > 1 and uses_forget_bias(c["cell"][i])
         if k > 0 and not varies:
             continue
         label = c["cell"][i]

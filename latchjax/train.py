@@ -162,7 +162,7 @@ def init_head(key: jax.Array, cell: Cell, head: str) -> dict:
     bias) or PyTorch's ``nn.Linear(units, n_out)`` (weight and bias U(-1/sqrt(units), 1/sqrt(units)));
     stored as ``kernel (units, n_out)`` and ``bias (n_out,)`` either way."""
     units, n_out = cell.units, (2 if head == "softmax" else 1)
-    if FLAVORS[getattr(cell, "flavor", "keras3")].layout == "torch":
+    if FLAVORS[cell.flavor].layout == "torch":
         k_weight, k_bias = jax.random.split(key)
         return {"kernel": torch_uniform(k_weight, (n_out, units), units).T,
                 "bias": torch_uniform(k_bias, (n_out,), units)}
@@ -249,7 +249,7 @@ def _make_train_model(cell: Cell, cfg: SweepConfig, n_in: int, max_length: int,
     def train_model(key, lr, forget_bias, length, x_train, y_train, x_val, y_val):
         _, k_shuffle = jax.random.split(key)
         params = initial_params(cell, cfg, key, forget_bias, n_in, length, max_length)
-        tx = (cfg.optimizer or default_optimizer(getattr(cell, "flavor", "keras3")))(lr)
+        tx = (cfg.optimizer or default_optimizer(cell.flavor))(lr)
         start = max_length - length
         weights = jnp.concatenate([jnp.ones(n_train), jnp.zeros(n_pad)]).reshape(n_batches, batch)
 

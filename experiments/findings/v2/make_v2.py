@@ -22,6 +22,7 @@ axis. Nothing is trained here; every number is read from the runs' files.
 from __future__ import annotations
 
 import csv
+import functools
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -32,6 +33,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from latchjax.cells import uses_forget_bias  # noqa: E402
 from latchjax.results import wilson_interval  # noqa: E402
 from latchjax.stats import paired_comparison  # noqa: E402
 
@@ -45,6 +47,9 @@ def read(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+uses_forget_bias = functools.cache(uses_forget_bias)  # called once per row of thousands
+
+
 def explain_rows(run: Path) -> list[dict]:
     """The rows of a run's explain.csv, numbers parsed. A cell without a forget gate appears once per
     forget-bias value of the run (the same model repeated); only its first copy is kept."""
@@ -53,8 +58,7 @@ def explain_rows(run: Path) -> list[dict]:
         r["success"] = r["success"] in ("True", "1", "true")
         for key in ("lambda0", "proto_acc0", "length", "lr", "forget_bias", "seed"):
             r[key] = float(r[key])
-        has_forget = family(r["cell"]) in ("lstm", "cifg", "janet") and ":chrono=" not in r["cell"]
-        key = (r["cell"], r["length"], r["lr"], r["seed"], r["forget_bias"] if has_forget else None)
+        key = (r["cell"], r["length"], r["lr"], r["seed"], r["forget_bias"] if uses_forget_bias(r["cell"]) else None)
         if key not in seen:
             seen.add(key)
             rows.append(r)
@@ -325,7 +329,7 @@ def plain_table(runs: Path, name: str, title: str) -> None:
     print("|---|---|---|" + "---|" * len(lengths))
     keys = list(dict.fromkeys((r["cell"], r["lr"], r["forget_bias"]) for r in rows))
     first_fb = rows[0]["forget_bias"]  # a cell without a forget gate repeats itself at every forget bias
-    keys = [k for k in keys if family(k[0]) in ("lstm", "cifg", "janet") or k[2] == first_fb]
+    keys = [k for k in keys if uses_forget_bias(k[0]) or k[2] == first_fb]
     for cell, lr, fb in keys:
         by = {int(r["length"]): r for r in rows if (r["cell"], r["lr"], r["forget_bias"]) == (cell, lr, fb)}
         print(f"| {cell} | {float(lr):g} | {fb} | " + " | ".join(
@@ -334,11 +338,10 @@ def plain_table(runs: Path, name: str, title: str) -> None:
 
 def trained_models(config: dict) -> int:
     """Models a run trained (results.csv repeats a cell without a forget gate once per forget bias)."""
-    from latchjax.cells import make_cell
     from latchjax.settings import to_sweep_config
 
     cfg = to_sweep_config(config)
-    per_cell = [len(cfg.forget_biases) if make_cell(c, cfg.units, cfg.flavor).has_forget_bias else 1 for c in cfg.cells]
+    per_cell = [len(cfg.forget_biases) if uses_forget_bias(c) else 1 for c in cfg.cells]
     return sum(per_cell) * len(cfg.lengths) * len(cfg.lrs) * cfg.seeds
 
 
