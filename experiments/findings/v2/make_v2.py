@@ -137,6 +137,22 @@ def e1_table(runs: Path, suffix: str = "") -> None:
             print(f"| {flavor} | {cell} | {length} | {any_row['successes']}/{any_row['n']} | {cells[0]} | {cells[1]} |")
 
 
+def e1_alignment_table(runs: Path) -> None:
+    """Keras 2 SimpleRNNs (all at lambda0 = 1): success split by the readout's starting orientation."""
+    if not (runs / "e4-keras2-perseed" / "explain.csv").is_file():
+        return
+    rows = [r for r in explain_rows(runs / "e4-keras2-perseed") if r["cell"] == "srnn"]
+    print("\n### E1: SimpleRNN(1), Keras 2, per-seed data: success by the readout's starting orientation\n")
+    print("| SimpleRNN(1), Keras 2 | " + " | ".join(f"T={t}" for t in LENGTHS) + " |")
+    print("|---|" + "---|" * len(LENGTHS))
+    for label, pick in (("aligned (`proto_acc0` = 1)", lambda a: a == 1), ("reversed (`proto_acc0` = 0)", lambda a: a == 0)):
+        cells = []
+        for t in LENGTHS:
+            ok = [r["success"] for r in rows if r["length"] == t and pick(r["proto_acc0"])]
+            cells.append(f"{sum(ok)}/{len(ok)}")
+        print(f"| readout starts {label} | " + " | ".join(cells) + " |")
+
+
 def family(cell: str) -> str:
     return cell.split(":")[0]
 
@@ -421,6 +437,7 @@ def compute_table(runs: Path) -> None:
 def main(runs: Path, out: Path) -> None:
     e4_tables(runs, "-perseed")
     e1_table(runs, "-perseed")
+    e1_alignment_table(runs)
     e4_tables(runs)
     e1_table(runs)
     e2_table(runs)
