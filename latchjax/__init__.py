@@ -5,7 +5,8 @@ from latchjax.optim import keras_adam, torch_adam
 from latchjax.results import SweepResult, wilson_interval
 from latchjax.store import load
 from latchjax.tasks import TASKS, bit_relay, latch, make_task
-from latchjax.train import QUESTION_LENGTHS, SweepConfig, run_sweep, train_cell, train_one
+from latchjax.config import QUESTION_LENGTHS, SweepConfig
+from latchjax.runner import run_sweep, train_cell, train_one
 
 __version__ = "0.1.0"
 

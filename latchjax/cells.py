@@ -8,7 +8,7 @@ A cell is a small immutable object with the shape Flax and Equinox use:
 * ``output(carry) -> h`` is what a read-out sees.
 
 Scanning over time, batching over samples and vmapping over models all happen outside the
-cell (see :mod:`latchjax.train`), so every cell is a pure function.
+cell (see :mod:`latchjax.trainer`), so every cell is a pure function.
 
 **Flavours** are the defaults of the framework people train with (``../shared/SPEC.md`` §3, §6):
 

@@ -62,9 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--num-processes", type=int, help="processes in a --coordinator run")
     sweep.add_argument("--process-id", type=int, help="this process's index in a --coordinator run")
     for s in SETTINGS.values():
-        default = ",".join(map(str, s.default)) if s.is_list else s.default
         sweep.add_argument(f"--{s.name.replace('_', '-')}", dest=s.name, metavar=s.kind.__name__.upper(),
-                           help=f"{s.help} (default unless the preset sets it: {default})")
+                           help=f"{s.help} (default unless the preset sets it: {s.shown_default})")
     sweep.set_defaults(func=cmd_sweep)
 
     plot = sub.add_parser("plot", help="redraw the figures of a results directory (no training)")
@@ -331,7 +330,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import jax
 
     from latchjax import plots, store
-    from latchjax.train import collect, default_memory_budget, plan_memory, plan_sweep, train_chunks
+    from latchjax.runner import collect, default_memory_budget, plan_memory, plan_sweep, train_chunks
 
     local = jax.local_devices()
     if args.resume is not None:  # the same plan as the interrupted run, whatever this machine has

@@ -29,7 +29,7 @@ def hidden_grad_norms(cell: KerasCell, params: Any, x: jax.Array, y: jax.Array, 
     """‖∂loss/∂h_t‖ for every step t: shape (T,). ``params`` = {"cell": ..., "head": ...}; the loss is the
     mean cross-entropy of the batch. Computed by adding a zero perturbation to h_t at every step and
     differentiating with respect to it (vanishing gradients made visible)."""
-    from latchjax.train import head_logits, head_loss
+    from latchjax.model import head_logits, head_loss
 
     steps = x.shape[1]
 

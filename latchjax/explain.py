@@ -1,7 +1,7 @@
 """Which seeds fail, and why: per-model features of a run's initial and trained parameters.
 
 For every model of a run, :func:`explain_run` regenerates the parameters it started from
-(:func:`latchjax.train.initial_params`, exactly what the trainer used) and reads off:
+(:func:`latchjax.model.initial_params`, exactly what the trainer used) and reads off:
 
 * ``lambda0``: the spectral radius of the Jacobian of the state update s' = F(s, x = 0) at the
   *rest state* s* of the untrained cell, the state it settles to under zero input (found by
@@ -40,7 +40,9 @@ from jax.flatten_util import ravel_pytree
 from latchjax.cells import make_cell
 from latchjax.prototypes import has_prototypes, prototype_accuracy
 from latchjax.results import DIMS, SweepResult
-from latchjax.train import SweepConfig, _fb_values, _model_grid, _n_in, initial_params
+from latchjax.config import SweepConfig
+from latchjax.model import initial_params
+from latchjax.runner import forget_bias_values, model_grid, n_inputs
 
 REST_STEPS = 500
 GATE_ALIASES = {"forget": "f0", "input": "i0", "output": "o0", "update": "z0", "reset": "r0"}
@@ -91,11 +93,11 @@ def spectral_radius(jacobians: np.ndarray) -> np.ndarray:
 def run_initial_params(cfg: SweepConfig, cell: Any) -> list[Any]:
     """The parameters every model of ``cell`` started from, regenerated from the config alone, in the layout
     of ``params.npz``: a list over ``cfg.lengths`` of pytrees whose leading axis runs over (lr, forget_bias,
-    seed) flattened. The trainer draws them with the same function (:func:`latchjax.train.initial_params`)
+    seed) flattened. The trainer draws them with the same function (:func:`latchjax.model.initial_params`)
     and the same keys, so they are exactly what it started from."""
     cell = make_cell(cell, cfg.units, cfg.flavor)
-    keys, _, fbs = _model_grid(cfg, cell)
-    n_in, max_length = _n_in(cfg), max(cfg.lengths)
+    keys, _, fbs = model_grid(cfg, cell)
+    n_in, max_length = n_inputs(cfg), max(cfg.lengths)
     per_model = jax.vmap(lambda key, fb, length: initial_params(cell, cfg, key, fb, n_in, length, max_length),
                          in_axes=(0, 0, None))
     program = jax.jit(jax.vmap(per_model, in_axes=(None, None, 0)))
@@ -111,8 +113,8 @@ def cell_features(cell: Any, cfg: SweepConfig, final_params: Any | None = None) 
     ``rest_residual_final`` are NaN without it).
     """
     cell = make_cell(cell, cfg.units, cfg.flavor)
-    keys, _, fbs = _model_grid(cfg, cell)
-    n_in, max_length = _n_in(cfg), max(cfg.lengths)
+    keys, _, fbs = model_grid(cfg, cell)
+    n_in, max_length = n_inputs(cfg), max(cfg.lengths)
     lengths = jnp.asarray(cfg.lengths)
     prototypes = has_prototypes(cfg.task)
 
@@ -152,7 +154,7 @@ def explain_run(result: SweepResult, cfg: SweepConfig, threshold: float,
         final = None
         if params is not None and name in params:
             final = jax.tree.map(lambda *a: np.stack(a), *[params[name][n] for n in cfg.lengths])
-        per_cell.append((cell, len(_fb_values(cfg, cell)), cell_features(cell, cfg, final)))
+        per_cell.append((cell, len(forget_bias_values(cfg, cell)), cell_features(cell, cfg, final)))
     gate_keys = sorted({k for _, _, f in per_cell for k in f if k.startswith("gate_")})
     columns = (*ID_COLUMNS, "success", "val_acc", *BASE_FEATURES, *gate_keys,
                *[alias for key, alias in GATE_ALIASES.items() if f"gate_{key}0" in gate_keys])

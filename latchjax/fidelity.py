@@ -25,7 +25,7 @@ import optax
 from latchjax.cells import RNNCell, hard_sigmoid
 from latchjax.optim import default_optimizer
 from latchjax.tasks import latch
-from latchjax.train import head_logits, head_loss, init_head, run_cell
+from latchjax.model import head_logits, head_loss, init_head, run_cell
 
 LAYERS = {"srnn": ("SimpleRNN", "RNN"), "lstm": ("LSTM", "LSTM"), "gru": ("GRU", "GRU")}
 

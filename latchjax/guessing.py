@@ -31,7 +31,7 @@ import numpy as np
 
 from latchjax.cells import CELL_KINDS, KerasCell, parse_cell
 from latchjax.tasks import signs_positive_first
-from latchjax.train import compile_lowered
+from latchjax.trainer import compile_lowered
 
 WEIGHT_RANGE = 100.0
 
@@ -354,7 +354,7 @@ def guess_correct(arch: Arch, task: GuessTask, sim_key, k, x, start, target) -> 
 class Evaluator:
     """``evaluate(sim_key, ks, x, start, target) -> (G,) bool``: whether guess k (for k in ``ks``) of
     the simulation classifies every sequence correctly. Compiled once per batch shape (without the
-    slow CPU fusion, see :func:`latchjax.train.compile_lowered`); ``compile_seconds`` adds up the
+    slow CPU fusion, see :func:`latchjax.trainer.compile_lowered`); ``compile_seconds`` adds up the
     time spent compiling."""
 
     def __init__(self, arch: Arch, task: GuessTask) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from latchjax.cells import KerasCell
 from latchjax.tasks import latch
-from latchjax.train import head_logits, head_loss, run_cell
+from latchjax.model import head_logits, head_loss, run_cell
 
 # Parameters of a one-unit Keras cell a latch surface can vary: name -> (params key, flat index, cells)
 LATCH_PARAMETERS = {

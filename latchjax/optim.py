@@ -83,3 +83,15 @@ OPTIMIZERS = {"keras_adam": keras_adam, "torch_adam": torch_adam, "sgd": sgd}
 def default_optimizer(flavor: str):
     """The optimizer a framework's users get by default: Keras's Adam, or PyTorch's for ``torch``."""
     return torch_adam if flavor == "torch" else keras_adam
+
+
+def resolve_optimizer(optimizer: Any, flavor: str):
+    """The factory ``lr -> tx`` a setting names: ``None`` or ``"flavor"`` (the flavour's default), a name
+    in :data:`OPTIMIZERS`, or a factory passed through."""
+    if optimizer is None or optimizer == "flavor":
+        return default_optimizer(flavor)
+    if isinstance(optimizer, str):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer: unknown optimizer {optimizer!r}; allowed: flavor, {', '.join(OPTIMIZERS)}")
+        return OPTIMIZERS[optimizer]
+    return optimizer

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from latchjax.tasks import TASKS, Task, bit_relay, latch, two_sequence
-from latchjax.train import head_logits, head_loss, run_cell
+from latchjax.model import head_logits, head_loss, run_cell
 
 
 def _latch(t: jax.Array, start: jax.Array, length: jax.Array, **_) -> tuple[jax.Array, jax.Array]:

@@ -1,65 +1,25 @@
 """Sweep settings as users write them: presets (TOML), config files and command-line flags.
 
-One table, :data:`SETTINGS`, names every setting once with its type, default and help; the
-TOML reader, the flag parser and ``--help`` are all made from it. Values are resolved as
-defaults <- preset or ``--config`` file <- flags, then turned into a
-:class:`~latchjax.train.SweepConfig` (which checks ranges and names).
+The vocabulary, :data:`latchjax.config.SETTINGS`, names every setting once with its type, default and
+help (derived from :class:`~latchjax.config.SweepConfig`'s fields and the tasks' options); the TOML
+reader, the flag parser and ``--help`` are all made from it. Values are resolved as defaults <- preset
+or ``--config`` file <- flags, then turned into a :class:`~latchjax.config.SweepConfig`, which checks
+every range and name.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from latchjax.optim import OPTIMIZERS
-from latchjax.train import QUESTION_LENGTHS, SweepConfig
+from latchjax.config import SETTINGS, Setting, SweepConfig, from_settings
 
 
 class SettingsError(ValueError):
     """Bad user input: the message is one line naming the problem."""
 
 
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    kind: type  # int, float or str (of each element for lists)
-    default: Any
-    help: str
-    is_list: bool = False
-
-
-SETTINGS: dict[str, Setting] = {s.name: s for s in [
-    Setting("task", str, "latch", "task: latch, bit_relay, two_sequence or parity"),
-    Setting("cells", str, ["srnn", "lstm"], "cells (comma-separated): srnn, lstm, gru, cifg, janet, lstm97, brc, "
-            "nbrc, each with :option=value (see `latchjax cells`)", is_list=True),
-    Setting("flavor", str, "keras2", "framework defaults: keras2 (Keras 2.1, hard_sigmoid gates, as in 2018), "
-            "keras3 or torch (PyTorch's init, layout and Adam)"),
-    Setting("units", int, 1, "units per recurrent layer"),
-    Setting("lengths", int, list(QUESTION_LENGTHS), "sequence lengths (comma-separated)", is_list=True),
-    Setting("seeds", int, 30, "repeats (seeds) per setting"),
-    Setting("epochs", int, 5, "training epochs"),
-    Setting("batch_size", int, 16, "minibatch size"),
-    Setting("samples", int, 10_000, "samples per length (train + validation)"),
-    Setting("noise", float, 0.1, "standard deviation of the Gaussian noise on every element"),
-    Setting("middle", int, -1, "bit_relay: position of the second bit (-1: length // 2)"),
-    Setting("informative", int, 1, "two_sequence: number of first elements carrying the class"),
-    Setting("lr", float, [1e-3], "learning rates, trained side by side (comma-separated)", is_list=True),
-    Setting("forget_bias", float, [], "forget-gate bias init values, trained side by side (default: the "
-            "flavour's: 1 for Keras, PyTorch's random draw for torch)", is_list=True),
-    Setting("optimizer", str, "flavor", "flavor (Keras's Adam, or PyTorch's for torch), keras_adam, torch_adam or sgd"),
-    Setting("head", str, "softmax", "softmax (Dense(2) + cross-entropy) or sigmoid (Dense(1) + BCE)"),
-    Setting("split", str, "shuffled", "shuffled (random, class-balanced) or keras (last rows, as the question)"),
-    Setting("val_fraction", float, 0.2, "fraction of samples held out for validation"),
-    Setting("threshold", float, 0.9, "success = final validation accuracy >= threshold"),
-    Setting("seed", int, 0, "base random seed (initialisation, shuffles and data)"),
-    Setting("buckets", int, 0, "length buckets, one compile each (0: 3 on CPU, 1 on GPU)"),
-    Setting("head_init", str, "random", "random (the framework's draw), aligned or reversed: flip the head so "
-            "the noiseless class prototypes start classified right / wrong"),
-    Setting("data", str, "shared", "shared (one dataset per length for every seed, as the question) or per-seed "
-            "(each seed draws its own dataset)"),
-]}
 META_KEYS = ("description", "reproduces")
 
 
@@ -136,49 +96,22 @@ def load_preset(name: str) -> dict[str, Any]:
     return read_toml(entry, origin=f"preset {name}")
 
 
+# values that meant "the default" in config.json files written before the vocabulary had None defaults
+LEGACY_DEFAULTS = {"middle": -1, "forget_bias": [], "buckets": 0}
+
+
 def resolve(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Defaults <- base (preset or file) <- overrides (flags): the fully resolved settings."""
+    """Defaults <- base (preset, file or a run's config.json) <- overrides (flags): the resolved settings."""
     resolved = {name: s.default for name, s in SETTINGS.items()}
     resolved.update({k: v for k, v in base.items() if k in SETTINGS})
     resolved.update(overrides)
-    return resolved
+    return {k: (None if LEGACY_DEFAULTS.get(k, ...) == v else v) for k, v in resolved.items()}
 
 
 def to_sweep_config(settings: dict[str, Any]) -> SweepConfig:
-    """Build (and so validate) the :class:`SweepConfig` of resolved settings."""
-    task_kwargs: dict[str, Any] = {} if settings["task"] == "parity" else {"noise": settings["noise"]}
-    if settings["task"] == "two_sequence":
-        task_kwargs["informative"] = settings["informative"]
-    if settings["task"] == "bit_relay" and settings["middle"] >= 0:
-        task_kwargs["middle"] = settings["middle"]
-    if not 0 < settings["threshold"] <= 1:
-        raise SettingsError(f"threshold: must be in (0, 1], got {settings['threshold']!r}")
-    if settings["noise"] < 0:
-        raise SettingsError(f"noise: must be >= 0, got {settings['noise']!r}")
-    if settings["optimizer"] not in ("flavor", *OPTIMIZERS):
-        raise SettingsError(f"optimizer: unknown optimizer {settings['optimizer']!r}; allowed: flavor, "
-                            f"{', '.join(OPTIMIZERS)}")
-    if settings["buckets"] < 0:
-        raise SettingsError(f"buckets: must be >= 0, got {settings['buckets']!r}")
+    """Build (and so validate) the :class:`SweepConfig` of resolved settings; bad values raise
+    :class:`SettingsError`."""
     try:
-        cfg = SweepConfig(
-            task=settings["task"], task_kwargs=task_kwargs, cells=tuple(settings["cells"]), flavor=settings["flavor"],
-            units=settings["units"], lengths=tuple(settings["lengths"]), seeds=settings["seeds"],
-            epochs=settings["epochs"], batch_size=settings["batch_size"], samples=settings["samples"],
-            split=settings["split"], val_fraction=settings["val_fraction"], lrs=tuple(settings["lr"]),
-            forget_biases=tuple(settings["forget_bias"]) or None, head=settings["head"], seed=settings["seed"],
-            optimizer=None if settings["optimizer"] == "flavor" else OPTIMIZERS[settings["optimizer"]],
-            data_seed=settings["seed"], length_buckets=settings["buckets"] or None,
-            head_init=settings.get("head_init", "random"), data=settings.get("data", "shared"),
-        )
+        return from_settings(settings)
     except ValueError as err:
         raise SettingsError(str(err)) from None
-    if settings["task"] == "two_sequence" and not 1 <= settings["informative"] <= min(cfg.lengths):
-        raise SettingsError(f"informative: must be in [1, {min(cfg.lengths)}] for the shortest length, "
-                            f"got {settings['informative']}")
-    if settings["task"] == "bit_relay" and min(cfg.lengths) < 2:
-        raise SettingsError(f"lengths: bit_relay needs lengths >= 2, got {min(cfg.lengths)}")
-    if settings["task"] == "bit_relay" and not (settings["middle"] < 0 or 0 < settings["middle"] < min(cfg.lengths)):
-        raise SettingsError(f"middle: must be in [1, {min(cfg.lengths) - 1}] for the shortest length, "
-                            f"got {settings['middle']}")
-    return cfg

@@ -14,7 +14,7 @@ Pass your own function wherever a task name is accepted::
         return x, y
 
 Task options (``noise``, ``middle``) are bound with ``functools.partial`` or given
-as ``task_kwargs`` in a :class:`~latchjax.train.SweepConfig`.
+as ``task_kwargs`` in a :class:`~latchjax.config.SweepConfig`.
 """
 
 from __future__ import annotations
@@ -93,6 +93,13 @@ def parity(key: jax.Array, n: int, length: int) -> tuple[jax.Array, jax.Array]:
 
 
 TASKS: dict[str, Task] = {"latch": latch, "bit_relay": bit_relay, "two_sequence": two_sequence, "parity": parity}
+# The options of the built-in tasks as users set them (type, help); each task's own keyword default is the
+# default (noise: 0.1 for latch and bit_relay, sqrt(0.2) for two_sequence, as H&S's variance 0.2).
+TASK_OPTIONS: dict[str, tuple[type, str]] = {
+    "noise": (float, "standard deviation of the Gaussian noise on every element"),
+    "middle": (int, "bit_relay: position of the second bit (default: length // 2)"),
+    "informative": (int, "two_sequence: number of first elements carrying the class"),
+}
 
 
 def make_task(task: str | Task, **kwargs) -> Task:

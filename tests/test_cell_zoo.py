@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from latchjax.cells import CELL_KINDS, KINDS, RNNCell, parse_cell
-from latchjax.train import init_head, run_cell
+from latchjax.model import init_head, run_cell
 
 
 def sig(x):

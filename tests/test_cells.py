@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from latchjax.cells import FlaxCell, KerasCell, make_cell, orthogonal
-from latchjax.train import run_cell
+from latchjax.model import run_cell
 
 
 def np_sigmoid(x):

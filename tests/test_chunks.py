@@ -11,16 +11,8 @@ from latchjax.cells import make_cell
 from latchjax.commands import run
 from latchjax.data import make_dataset
 from latchjax.tasks import make_task
-from latchjax.train import (
-    METRICS,
-    collect,
-    compile_lowered,
-    make_trainer,
-    model_bytes,
-    plan_memory,
-    plan_sweep,
-    train_chunks,
-)
+from latchjax.runner import collect, model_bytes, plan_memory, plan_sweep, train_chunks
+from latchjax.trainer import METRICS, Data, Hparams, compile_lowered, make_program
 
 CFG = SweepConfig(cells=("srnn", "lstm"), lengths=(3, 6, 11), seeds=5, epochs=2, samples=96, batch_size=16,
                   lrs=(1e-2, 1e-3), length_buckets=2)
@@ -62,13 +54,13 @@ def test_memory_estimate_bounds_what_xla_allocates(kind, units):
     cfg = SweepConfig(cells=(kind,), units=units, lengths=(60,), seeds=1, samples=200, epochs=1)
     cell = make_cell(kind, units)
     data = make_dataset(make_task("latch"), (60,), 200, 0.2, "shuffled", 0)
-    trainer = make_trainer(cell, cfg, 1, 60)
+    program = make_program(cell, cfg)
     temp = []
     for m in (4, 12):
         keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(0), s))(jnp.arange(m))
-        args = (keys, jnp.full(m, 1e-3), jnp.ones(m), jnp.asarray(data.lengths), data.x_train, data.y_train,
-                data.x_val, data.y_val)
-        temp.append(compile_lowered(trainer.lower(*args)).memory_analysis().temp_size_in_bytes)
+        args = (Hparams(keys, jnp.full(m, 1e-3), jnp.ones(m)),
+                Data(jnp.asarray(data.lengths), data.x_train, data.y_train, data.x_val, data.y_val), 0)
+        temp.append(compile_lowered(program.lower(*args)).memory_analysis().temp_size_in_bytes)
     per_model = (temp[1] - temp[0]) / 8
     estimate = model_bytes(cell, cfg, 1, 60, 1)
     assert per_model <= estimate <= 2 * per_model
@@ -120,10 +112,10 @@ def tables(path):
 
 
 def test_ctrl_c_then_resume_gives_the_uninterrupted_tables(tmp_path, monkeypatch, capsys):
-    import latchjax.train
+    import latchjax.runner
 
     assert run(["sweep", *TINY, "--out", str(tmp_path / "straight")]) == 0
-    real = latchjax.train.train_chunks
+    real = latchjax.runner.train_chunks
 
     class InterruptAfter:
         def __init__(self, inner, n):
@@ -141,14 +133,14 @@ def test_ctrl_c_then_resume_gives_the_uninterrupted_tables(tmp_path, monkeypatch
         def __getattr__(self, name):
             return getattr(self.inner, name)
 
-    monkeypatch.setattr(latchjax.train, "train_chunks",
+    monkeypatch.setattr(latchjax.runner, "train_chunks",
                         lambda cfg, plan, chunks, *a, **k: real(cfg, plan, InterruptAfter(chunks, 4), *a, **k))
     out = tmp_path / "stopped"
     assert run(["sweep", *TINY, "--out", str(out)]) == 130
     err = capsys.readouterr().err
     assert "4 of 6 chunks are saved" in err and f"latchjax sweep --resume {out}" in err
     assert not (out / "results.csv").exists() and not (out / ".lock").exists()
-    monkeypatch.setattr(latchjax.train, "train_chunks", real)
+    monkeypatch.setattr(latchjax.runner, "train_chunks", real)
     assert run(["sweep", "--resume", str(out), "--quiet"]) == 0
     assert "4 of 6 chunks already done" not in capsys.readouterr().err  # --quiet
     assert tables(out) == tables(tmp_path / "straight")

@@ -56,9 +56,9 @@ def test_sweep_writes_the_results_directory(run_dir):
 
 
 def test_plot_redraws_from_files_alone(run_dir, monkeypatch, capsys):
-    import latchjax.train
+    import latchjax.runner
 
-    monkeypatch.setattr(latchjax.train, "run_sweep", lambda *a, **k: pytest.fail("plot must not train"))
+    monkeypatch.setattr(latchjax.runner, "run_sweep", lambda *a, **k: pytest.fail("plot must not train"))
     for f in (run_dir / "figures").iterdir():
         f.unlink()
     assert run(["plot", str(run_dir), "--format", "svg"]) == 0

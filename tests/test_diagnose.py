@@ -8,7 +8,7 @@ import pytest
 from latchjax.cells import KerasCell
 from latchjax.commands import run
 from latchjax.diagnostics import fixed_points, hidden_grad_norms
-from latchjax.train import head_loss, run_cell
+from latchjax.model import head_loss, run_cell
 
 
 def test_fixed_points_of_one_tanh_unit():

@@ -10,7 +10,7 @@ from latchjax.cells import KerasCell
 from latchjax.commands import run
 from latchjax.landscape import base_params, has_cliff, latch_surface, pascanu_surface
 from latchjax.tasks import latch
-from latchjax.train import head_loss, run_cell
+from latchjax.model import head_loss, run_cell
 
 W = np.linspace(0, 10, 201)
 B = np.linspace(-10, 2, 201)

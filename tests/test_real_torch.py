@@ -10,7 +10,7 @@ stats = pytest.importorskip("scipy.stats")
 
 from latchjax.cells import RNNCell  # noqa: E402
 from latchjax.fidelity import check_torch  # noqa: E402
-from latchjax.train import init_head  # noqa: E402
+from latchjax.model import init_head  # noqa: E402
 
 
 @pytest.mark.parametrize("units", [1, 3])

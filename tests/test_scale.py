@@ -32,7 +32,8 @@ def test_four_devices_give_the_one_device_results(data):
     script = textwrap.dedent("""
         import jax, numpy as np
         from latchjax import SweepConfig, run_sweep
-        from latchjax.train import METRICS, plan_sweep
+        from latchjax.runner import plan_sweep
+        from latchjax.trainer import METRICS
         assert len(jax.local_devices()) == 4
         cfg = SweepConfig(cells=("srnn", "gru"), lengths=(3, 6, 11), seeds=5, epochs=2, samples=96,
                           lrs=(1e-2, 1e-3), length_buckets=2, data=DATA)

@@ -9,7 +9,8 @@ import pytest
 
 from latchjax import KerasCell, SweepConfig, keras_adam, run_sweep, train_one
 from latchjax.results import DIMS
-from latchjax.train import METRICS, head_loss, run_cell
+from latchjax.model import head_loss, run_cell
+from latchjax.trainer import METRICS
 
 # one length bucket: the length-4 models run padded to 9 steps
 TINY = SweepConfig(cells=("srnn", "lstm"), lengths=(4, 9), seeds=3, epochs=2, samples=160, batch_size=16,
