@@ -38,10 +38,10 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from latchjax.cells import make_cell
-from latchjax.prototypes import has_prototypes, prototype_accuracy
-from latchjax.results import DIMS, SweepResult
 from latchjax.config import SweepConfig
 from latchjax.model import initial_params
+from latchjax.prototypes import has_prototypes, prototype_accuracy
+from latchjax.results import DIMS, SweepResult
 from latchjax.runner import forget_bias_values, model_grid, n_inputs
 
 REST_STEPS = 500

@@ -23,9 +23,9 @@ import numpy as np
 import optax
 
 from latchjax.cells import RNNCell, hard_sigmoid
+from latchjax.model import head_logits, head_loss, init_head, run_cell
 from latchjax.optim import default_optimizer
 from latchjax.tasks import latch
-from latchjax.model import head_logits, head_loss, init_head, run_cell
 
 LAYERS = {"srnn": ("SimpleRNN", "RNN"), "lstm": ("LSTM", "LSTM"), "gru": ("GRU", "GRU")}
 

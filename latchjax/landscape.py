@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from latchjax.cells import KerasCell
-from latchjax.tasks import latch
 from latchjax.model import head_logits, head_loss, run_cell
+from latchjax.tasks import latch
 
 # Parameters of a one-unit Keras cell a latch surface can vary: name -> (params key, flat index, cells)
 LATCH_PARAMETERS = {

@@ -23,8 +23,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from latchjax.tasks import TASKS, Task, bit_relay, latch, two_sequence
 from latchjax.model import head_logits, head_loss, run_cell
+from latchjax.tasks import TASKS, Task, bit_relay, latch, two_sequence
 
 
 def _latch(t: jax.Array, start: jax.Array, length: jax.Array, **_) -> tuple[jax.Array, jax.Array]:

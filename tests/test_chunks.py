@@ -10,8 +10,8 @@ from latchjax import SweepConfig, run_sweep, store
 from latchjax.cells import make_cell
 from latchjax.commands import run
 from latchjax.data import make_dataset
-from latchjax.tasks import make_task
 from latchjax.runner import collect, model_bytes, plan_memory, plan_sweep, train_chunks
+from latchjax.tasks import make_task
 from latchjax.trainer import METRICS, Data, Hparams, compile_lowered, make_program
 
 CFG = SweepConfig(cells=("srnn", "lstm"), lengths=(3, 6, 11), seeds=5, epochs=2, samples=96, batch_size=16,

@@ -9,11 +9,11 @@ import optax
 import pytest
 
 from latchjax.cells import hard_sigmoid, make_cell
+from latchjax.config import SweepConfig
 from latchjax.data import make_dataset
 from latchjax.explain import auc, auc_interval, cell_features, explain_run, run_initial_params
-from latchjax.tasks import make_task
-from latchjax.config import SweepConfig
 from latchjax.runner import run_sweep, train_one
+from latchjax.tasks import make_task
 
 TINY = dict(lengths=(3, 7), seeds=4, epochs=1, samples=64, length_buckets=1)
 

@@ -9,8 +9,8 @@ import pytest
 from latchjax.cells import KerasCell
 from latchjax.commands import run
 from latchjax.landscape import base_params, has_cliff, latch_surface, pascanu_surface
-from latchjax.tasks import latch
 from latchjax.model import head_loss, run_cell
+from latchjax.tasks import latch
 
 W = np.linspace(0, 10, 201)
 B = np.linspace(-10, 2, 201)

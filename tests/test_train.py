@@ -8,8 +8,8 @@ import optax
 import pytest
 
 from latchjax import KerasCell, SweepConfig, keras_adam, run_sweep, train_one
-from latchjax.results import DIMS
 from latchjax.model import head_loss, run_cell
+from latchjax.results import DIMS
 from latchjax.trainer import METRICS
 
 # one length bucket: the length-4 models run padded to 9 steps
