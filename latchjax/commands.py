@@ -1,6 +1,6 @@
-"""``latchjax sweep | plot | summary | presets``: the command line over the library.
-
-Errors in user input print one line on stderr and exit with code 2, before anything is written.
+"""What each ``latchjax`` command does (the parser is :mod:`latchjax.cli`): read the arguments, call the
+library, write and print. Bad input raises :class:`~latchjax.settings.SettingsError` (one line, exit 2)
+before anything is written.
 """
 
 from __future__ import annotations
@@ -9,15 +9,24 @@ import argparse
 import datetime
 import io
 import json
+import math
 import platform
-import shutil
 import sys
 import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import jax
+import numpy as np
+
+from latchjax import compare, diagnostics, explain, landscape, plots, runner, store
+from latchjax.bengio import BengioConfig, convergence
+from latchjax.cells import cell_table
+from latchjax.guessing import GuessConfig, guess
+from latchjax.results import wilson_interval
 from latchjax.settings import (
+    META_KEYS,
     SETTINGS,
     SettingsError,
     load_preset,
@@ -27,157 +36,10 @@ from latchjax.settings import (
     resolve,
     to_sweep_config,
 )
+from latchjax.store import RunDirError, SweepDir
 
-FORMATS = ("png", "svg", "pdf")
+__all__ = ["RunDirError"]
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage + message)
-        raise SettingsError(message)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="latchjax", description="Long-term memory experiments on recurrent networks, "
-                     "trained as one vmapped JAX program per cell.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    sweep = sub.add_parser("sweep", help="train a sweep and write results, tables and figures",
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    source = sweep.add_mutually_exclusive_group()
-    source.add_argument("--preset", help="a preset (see `latchjax presets`)")
-    source.add_argument("--config", type=Path, help="a TOML file of settings (same keys as the flags)")
-    sweep.add_argument("--out", type=Path, help="results directory (default: runs/<preset>-<timestamp>)")
-    sweep.add_argument("--force", action="store_true", help="overwrite an existing results directory")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep.add_argument("--format", choices=FORMATS, default="png", help="figure format")
-    sweep.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted sweep in DIR (its settings "
-                       "come from DIR/config.json; finished chunks are not trained again)")
-    sweep.add_argument("--max-memory", metavar="SIZE", help="cap on the memory one device may use for a chunk, "
-                       "e.g. 2G (default: half an accelerator's memory, a quarter of the host's RAM on CPU)")
-    sweep.add_argument("--chunk-models", type=int, metavar="N", help="models per chunk instead of --max-memory")
-    sweep.add_argument("--distributed", action="store_true", help="one of several processes (jax.distributed, "
-                       "e.g. under SLURM): each trains its share of the chunks, process 0 writes the tables")
-    sweep.add_argument("--coordinator", metavar="HOST:PORT", help="with --num-processes and --process-id: "
-                       "process 0's address, where JAX cannot detect the cluster")
-    sweep.add_argument("--num-processes", type=int, help="processes in a --coordinator run")
-    sweep.add_argument("--process-id", type=int, help="this process's index in a --coordinator run")
-    for s in SETTINGS.values():
-        sweep.add_argument(f"--{s.name.replace('_', '-')}", dest=s.name, metavar=s.kind.__name__.upper(),
-                           help=f"{s.help} (default unless the preset sets it: {s.shown_default})")
-    sweep.set_defaults(func=cmd_sweep)
-
-    plot = sub.add_parser("plot", help="redraw the figures of a results directory (no training)")
-    plot.add_argument("dir", type=Path)
-    plot.add_argument("--format", choices=FORMATS, default="png")
-    plot.set_defaults(func=cmd_plot)
-
-    summary = sub.add_parser("summary", help="print the success-frequency table of a results directory")
-    summary.add_argument("dir", type=Path)
-    summary.set_defaults(func=cmd_summary)
-
-    land = sub.add_parser("landscape", help="loss surface over two parameters (Pascanu 2013 Fig. 6, or the latch task)",
-                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    land.add_argument("--preset", choices=("pascanu", "latch"), required=True,
-                      help="pascanu: x_t = w sigmoid(x_{t-1}) + b, E = (sigmoid(x_T) - 0.7)^2; latch: a 1-unit cell")
-    land.add_argument("--out", type=Path, required=True, help="output directory")
-    land.add_argument("--force", action="store_true", help="overwrite an existing output directory")
-    land.add_argument("--cell", choices=("srnn", "lstm"), default="srnn", help="latch: the cell")
-    land.add_argument("--params", help="latch: two parameters, e.g. w_rec,w_in (srnn) or b_f,w_in_c (lstm)")
-    land.add_argument("--x-range", help="LO:HI of the first parameter (pascanu: w, default 0:10)")
-    land.add_argument("--y-range", help="LO:HI of the second parameter (pascanu: b, default -10:2)")
-    land.add_argument("--grid", type=int, default=0, help="points per axis (default 201 pascanu, 81 latch)")
-    land.add_argument("--steps", type=int, default=50, help="pascanu: the T of x_T")
-    land.add_argument("--lengths", default="5,20,50,100,200", help="latch: sequence lengths")
-    land.add_argument("--format", choices=FORMATS, default="png")
-    land.set_defaults(func=cmd_landscape)
-
-    bengio = sub.add_parser("bengio", help="Bengio et al. 1994's minimal latch: convergence frequency vs length "
-                            "(Fig. 2b) and vs initial weight and noise (Fig. 2a)",
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    bengio.add_argument("--out", type=Path, required=True, help="output directory")
-    bengio.add_argument("--force", action="store_true", help="overwrite an existing output directory")
-    bengio.add_argument("--lengths", default="5,10,15,20,30,40,50,60,70,80,90,100", help="sequence lengths T")
-    bengio.add_argument("--seeds", type=int, default=100, help="trained latches per point")
-    bengio.add_argument("--L", type=int, default=3, help="trainable initial inputs per class")
-    bengio.add_argument("--noise", type=float, default=0.2, help="std of the noise inputs after the first L")
-    bengio.add_argument("--w0", type=float, default=1.25, help="initial recurrent weight")
-    bengio.add_argument("--epochs", type=int, default=200, help="full-batch gradient steps")
-    bengio.add_argument("--lr", type=float, default=0.01, help="gradient descent step size (on the summed cost)")
-    bengio.add_argument("--per-class", type=int, default=50, help="training sequences per class")
-    bengio.add_argument("--grid-length", type=int, default=20, help="T of the (w0, noise) grid (Fig. 2a)")
-    bengio.add_argument("--w0-grid", default="0.5,0.75,1,1.25,1.5,2,3", help="initial weights of the grid")
-    bengio.add_argument("--noise-grid", default="0,0.1,0.2,0.5,1", help="noise levels of the grid")
-    bengio.add_argument("--format", choices=FORMATS, default="png")
-    bengio.set_defaults(func=cmd_bengio)
-
-    diag = sub.add_parser("diagnose", help="look inside the trained models of a saved run: gradient norms over "
-                          "time, state trajectories, SimpleRNN fixed points", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    diag.add_argument("dir", type=Path, help="a results directory written by `latchjax sweep`")
-    diag.add_argument("--length", type=int, default=0, help="which trained length (default: the longest <= 50)")
-    diag.add_argument("--samples", type=int, default=64, help="fresh test sequences per model")
-    diag.add_argument("--format", choices=FORMATS, default="png")
-    diag.set_defaults(func=cmd_diagnose)
-
-    gs = sub.add_parser("guess", help="Hochreiter & Schmidhuber's random weight guessing: trials until every "
-                        "training sequence is classified correctly", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    gs.add_argument("--task", required=True, help="latch1, latch2, two_sequence, parity or adding")
-    gs.add_argument("--arch", help="latch1, unit, a1[:n=N], a2[:n=N], any cell spec (srnn, lstm, gru, cifg, janet, lstm97, brc, nbrc[:units=K:flavor=F]) "
-                    "(default: latch1 for latch1, unit for latch2, a1 otherwise)")
-    gs.add_argument("--simulations", type=int, default=40, help="independent searches, each with its own data")
-    gs.add_argument("--length", type=int, help="minimal sequence length T (default: 500; 100 for two_sequence, adding)")
-    gs.add_argument("--length-max", type=int, help="longest sequence length (default: T + T/5; T + T/10 for "
-                    "two_sequence, adding)")
-    gs.add_argument("--train", type=int, default=100, help="training sequences (half per class)")
-    gs.add_argument("--test", type=int, default=100, help="fresh test sequences for the successful guess")
-    gs.add_argument("--max-trials", type=int, default=1_000_000, help="give a simulation up after this many guesses")
-    gs.add_argument("--batch", type=int, default=4096, help="most guesses evaluated at once")
-    gs.add_argument("--seed", type=int, default=0)
-    gs.add_argument("--task-option", action="append", default=[], metavar="KEY=VALUE",
-                    help="task option: N (two_sequence: informative first inputs), noise_var (latch1, latch2, "
-                    "two_sequence); repeatable")
-    gs.add_argument("--out", type=Path, required=True, help="output directory")
-    gs.add_argument("--force", action="store_true", help="overwrite an existing output directory")
-    gs.add_argument("--quiet", action="store_true")
-    gs.set_defaults(func=cmd_guess)
-
-    explain = sub.add_parser("explain", help="per-model features of a saved run (rest-state eigenvalue, readout "
-                             "alignment, gates) and how well each predicts success",
-                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    explain.add_argument("dir", type=Path, help="a results directory written by `latchjax sweep`")
-    explain.add_argument("--features", help="features for explain_summary.csv (comma-separated; default: all)")
-    explain.add_argument("--boots", type=int, default=1000, help="bootstrap resamples for the AUC intervals")
-    explain.add_argument("--format", choices=FORMATS, default="png")
-    explain.set_defaults(func=cmd_explain)
-
-    compare = sub.add_parser("compare", help="paired comparison of two cells, lrs or forget biases of a run "
-                             "(DIR A B), or of two runs with the same seeds (DIR_A DIR_B): McNemar and Newcombe")
-    compare.add_argument("dir", type=Path, help="a results directory")
-    compare.add_argument("a", help="condition A: a cell of DIR, lr=V or forget_bias=V; or a second results directory")
-    compare.add_argument("b", nargs="?", help="condition B (omit when comparing two directories)")
-    compare.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
-    compare.set_defaults(func=cmd_compare)
-
-    listing = sub.add_parser("presets", help="list the presets")
-    listing.set_defaults(func=cmd_presets)
-
-    cells = sub.add_parser("cells", help="list every cell and flavour: equations, source, parameter count")
-    cells.add_argument("--units", type=int, default=1, help="width for the parameter counts")
-    cells.add_argument("--n-in", type=int, default=1, help="input features for the parameter counts")
-    cells.set_defaults(func=cmd_cells)
-    return parser
-
-
-def run(argv: list[str]) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        return args.func(args)
-    except SettingsError as err:
-        print(f"latchjax: error: {err}", file=sys.stderr)
-        return 2
-
-
-# --- sweep -----------------------------------------------------------------------------------
 
 class ProgressBar:
     """Compile and training progress with an ETA, on stderr (one line per event when not a TTY)."""
@@ -265,7 +127,6 @@ def _init_distributed(args: argparse.Namespace) -> tuple[int, int]:
                             "alone on a cluster JAX detects, such as SLURM)")
     if args.resume is None and args.out is None:
         raise SettingsError("--out: a multi-process sweep needs an explicit --out shared by every process")
-    import jax
 
     kwargs = {} if args.coordinator is None else {"coordinator_address": args.coordinator,
                                                   "num_processes": args.num_processes,
@@ -278,137 +139,99 @@ def _init_distributed(args: argparse.Namespace) -> tuple[int, int]:
 
 
 def _barrier(name: str, processes: int) -> None:
-    """Wait until every process gets here (no timeout worth hitting: a chunk can take hours)."""
+    """Wait until every process gets here."""
     if processes > 1:
-        from jax._src import distributed
+        from jax.experimental import multihost_utils
 
-        distributed.global_state.client.wait_at_barrier(f"latchjax-{name}", 7 * 24 * 3600 * 1000)
+        multihost_utils.sync_global_devices(f"latchjax-{name}")
 
 
 def _plan_devices(plan, local: list) -> list:
     """The most local devices (<= all) whose count divides every chunk: a resumed run keeps its chunks."""
-    import math
-
     size = math.gcd(*(c.size for c in plan))
     count = max(d for d in range(1, len(local) + 1) if size % d == 0)
     return local[:count]
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    process, processes = _init_distributed(args)
+def _open_sweep(args: argparse.Namespace, process: int) -> SweepDir:
+    """The run directory of ``args``, locked (process 0), checked and holding ``config.json``: a new sweep's
+    settings are resolved and validated, and its plan checked to fit, before anything is written."""
     memory, chunk_models = _size(args.max_memory, "--max-memory"), args.chunk_models
     if chunk_models is not None and chunk_models < 1:
         raise SettingsError(f"--chunk-models: must be >= 1, got {chunk_models}")
     if args.resume is not None:
-        out = args.resume
         given = [f"--{k.replace('_', '-')}" for k in SETTINGS if getattr(args, k) is not None]
         given += [flag for flag, value in (("--preset", args.preset), ("--config", args.config), ("--out", args.out),
                                            ("--max-memory", memory), ("--chunk-models", chunk_models)) if value]
         if given:
-            raise SettingsError(f"--resume: takes its settings from {out}/config.json; drop {', '.join(given)}")
-        if (out / "meta.json").is_file():  # written last, when the tables are complete
-            raise SettingsError(f"--resume: {out} is already complete")
-        if not (out / "config.json").is_file() or not (out / "chunks").is_dir():
-            raise SettingsError(f"--resume: {out} is not an unfinished latchjax sweep (no config.json and chunks/)")
-        resolved = json.loads((out / "config.json").read_text())
-        settings = {k: resolved.get(k, s.default) for k, s in SETTINGS.items()}  # older runs lack newer settings
-        name = resolved.get("preset", "custom")
+            raise SettingsError(f"--resume: takes its settings from {args.resume}/config.json; drop {', '.join(given)}")
+        return SweepDir.resume(args.resume) if process == 0 else SweepDir.attach(args.resume)
+    if args.preset:
+        base, name = load_preset(args.preset), args.preset
+    elif args.config:
+        base, name = read_toml(args.config), args.config.stem
     else:
-        if args.preset:
-            base, name = load_preset(args.preset), args.preset
-        elif args.config:
-            base, name = read_toml(args.config), args.config.stem
-        else:
-            base, name = {}, "custom"
-        overrides = {k: parse_flag(s, getattr(args, k)) for k, s in SETTINGS.items() if getattr(args, k) is not None}
-        settings = resolve(base, overrides)
-        out = args.out or Path("runs") / f"{name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-    cfg = to_sweep_config(settings)  # validates everything before anything is written
-
-    import hashlib
-
-    import jax
-
-    from latchjax import plots, store
-    from latchjax.runner import collect, default_memory_budget, plan_memory, plan_sweep, train_chunks
-
-    local = jax.local_devices()
-    if args.resume is not None:  # the same plan as the interrupted run, whatever this machine has
-        plan_args = resolved["plan"]
-    else:
-        plan_args = {"memory": memory or default_memory_budget(), "chunk_models": chunk_models,
-                     "devices": len(local)}
-    plan = plan_sweep(cfg, plan_args["memory"], plan_args["chunk_models"], plan_args["devices"])
-    devices = _plan_devices(plan, local)
-    lock = store.RunLock(out)
-    if process == 0:
-        existing = [p for p in out.iterdir() if p.name != ".lock"] if out.is_dir() else []
-        if args.resume is None and existing and not args.force:
-            raise SettingsError(f"--out: {out} exists and is not empty; pass --force to overwrite it "
-                                f"(or --resume {out} to finish it)")
-        try:
-            lock.acquire()
-        except store.LockError as err:
-            raise SettingsError(str(err)) from None
-        if args.resume is None and existing and not (out / "config.json").exists():
-            lock.release()
-            raise SettingsError(f"--out: {out} is not a latchjax results directory; refusing to overwrite it")
-        if args.resume is None:
-            for entry in out.iterdir():
-                if entry.name != ".lock":
-                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-            resolved = {"preset": name, **{k: base[k] for k in ("description", "reproduces") if k in base},
-                        **settings, "buckets": cfg.length_buckets, "plan": plan_args}
-            store.atomic_write(out / "config.json", json.dumps(resolved, indent=2) + "\n")
-            (out / "chunks").mkdir()
-    _barrier("config", processes)
-    resolved = json.loads((out / "config.json").read_text())
-    plan_id = hashlib.sha256(json.dumps({k: resolved[k] for k in (*SETTINGS, "buckets", "plan") if k in resolved},
-                                        sort_keys=True).encode()).hexdigest()[:16]
-    chunks = store.ChunkStore(out / "chunks", plan_id)
-    meta: dict[str, Any] = {"versions": _versions(), "backend": jax.default_backend(),
-                            "devices": [str(d) for d in devices], "processes": processes,
-                            "machine": platform.platform(), "chunks": len(plan),
-                            "chunk_models": sorted({c.size for c in plan}),
-                            "memory_estimate": plan_memory(cfg, plan, plan_args["devices"]),
-                            "start": datetime.datetime.now().isoformat(timespec="seconds")}
-
-    def owns(chunk) -> bool:
-        return chunk.index % processes == process
-
-    todo = [c for c in plan if owns(c) and not chunks.path(c).is_file()]
-    done_before = chunks.finished(plan)
-    if done_before and process == 0 and not args.quiet:
-        print(f"resuming {out}: {done_before} of {len(plan)} chunks already done", file=sys.stderr)
-    bar = ProgressBar(sum(c.models * max(c.lengths) for c in todo), args.quiet)
+        base, name = {}, "custom"
+    overrides = {k: parse_flag(s, getattr(args, k)) for k, s in SETTINGS.items() if getattr(args, k) is not None}
+    settings = resolve(base, overrides)
+    cfg = to_sweep_config(settings)
+    plan_args = {"memory": memory or runner.default_memory_budget(), "chunk_models": chunk_models,
+                 "devices": len(jax.local_devices())}
     try:
-        train_chunks(cfg, plan, chunks, owns, progress=bar, devices=devices)
-    except KeyboardInterrupt:
+        runner.plan_sweep(cfg, **plan_args)  # refuses, with its estimate, what cannot fit
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
+    out = args.out or Path("runs") / f"{name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    config = {"preset": name, **{k: base[k] for k in META_KEYS if k in base}, **settings,
+              "buckets": cfg.length_buckets, "plan": plan_args}
+    return SweepDir.create(out, config, args.force) if process == 0 else SweepDir.attach(out)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    process, processes = _init_distributed(args)
+    with _open_sweep(args, process) as run:
+        _barrier("config", processes)
+        config = run.config
+        cfg = to_sweep_config(resolve(config, {}), saved=True)
+        plan = runner.plan_sweep(cfg, **config["plan"])  # the plan it started with, whatever this machine has
+        devices = _plan_devices(plan, jax.local_devices())
+        chunks = run.chunk_store((*SETTINGS, "plan"))
+        meta: dict[str, Any] = {"versions": _versions(), "backend": jax.default_backend(),
+                                "devices": [str(d) for d in devices], "processes": processes,
+                                "machine": platform.platform(), "chunks": len(plan),
+                                "chunk_models": sorted({c.size for c in plan}),
+                                "memory_estimate": runner.plan_memory(cfg, plan, config["plan"]["devices"]),
+                                "start": datetime.datetime.now().isoformat(timespec="seconds")}
+
+        def owns(chunk) -> bool:
+            return chunk.index % processes == process
+
+        todo = [c for c in plan if owns(c) and not chunks.path(c).is_file()]
+        done_before = chunks.finished(plan)
+        if done_before and process == 0 and not args.quiet:
+            print(f"resuming {run.path}: {done_before} of {len(plan)} chunks already done", file=sys.stderr)
+        bar = ProgressBar(sum(c.models * max(c.lengths) for c in todo), args.quiet)
+        try:
+            runner.train_chunks(cfg, plan, chunks, owns, progress=bar, devices=devices)
+        except KeyboardInterrupt:
+            bar.close()
+            print(f"latchjax: interrupted; {chunks.finished(plan)} of {len(plan)} chunks are saved in "
+                  f"{run.path / 'chunks'}. Resume with: latchjax sweep --resume {run.path}", file=sys.stderr)
+            return 130
         bar.close()
-        lock.release()
-        print(f"latchjax: interrupted; {chunks.finished(plan)} of {len(plan)} chunks are saved in {out / 'chunks'}. "
-              f"Resume with: latchjax sweep --resume {out}", file=sys.stderr)
-        return 130
-    bar.close()
-    _barrier("trained", processes)
-    if process != 0:
-        print(f"process {process}: trained its {len(todo)} chunks of {out}")
-        return 0
-    result = collect(cfg, plan, chunks)
-    meta["end"] = datetime.datetime.now().isoformat(timespec="seconds")
-    meta["timing"] = result.timing
-    meta["compile_s"] = round(sum(t["compile_s"] for t in result.timing.values()), 2)
-    meta["run_s"] = round(sum(t["run_s"] for t in result.timing.values()), 2)
-    store.save_result(result, out / "results.npz")
-    store.save_params(result, out / "params.npz")
-    store.write_tables(result, settings, out, settings["threshold"])
-    store.atomic_write(out / "meta.json", json.dumps(meta, indent=2) + "\n")
-    shutil.rmtree(out / "chunks")
-    lock.release()
-    plots.draw_all(result, out / "figures", settings["threshold"], _title(resolved), args.format)
+        _barrier("trained", processes)
+        if process != 0:
+            print(f"process {process}: trained its {len(todo)} chunks of {run.path}")
+            return 0
+        result = runner.collect(cfg, plan, chunks)
+        meta |= {"end": datetime.datetime.now().isoformat(timespec="seconds"), "timing": result.timing,
+                 "compile_s": round(sum(t["compile_s"] for t in result.timing.values()), 2),
+                 "run_s": round(sum(t["run_s"] for t in result.timing.values()), 2)}
+        run.finish(result, meta, cfg.threshold,
+                   draw=lambda figures: plots.draw_all(result, figures, cfg.threshold, _title(config), args.format))
     if not args.quiet:
-        print(_summary_text(out))
-    print(f"results in {out}  (compile {meta['compile_s']:.1f} s, training {meta['run_s']:.1f} s)")
+        print(_summary_text(run.path))
+    print(f"results in {run.path}  (compile {meta['compile_s']:.1f} s, training {meta['run_s']:.1f} s)")
     return 0
 
 
@@ -430,8 +253,6 @@ def _title(config: dict) -> str:
 
 
 def _read_run(path: Path):
-    from latchjax import store
-
     if (path / "config.json").is_file() and not (path / "results.npz").is_file() and (path / "chunks").is_dir():
         raise SettingsError(f"{path}: the sweep is not finished; finish it with: latchjax sweep --resume {path}")
     if not (path / "results.npz").is_file() or not (path / "config.json").is_file():
@@ -440,8 +261,6 @@ def _read_run(path: Path):
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from latchjax import plots
-
     result, config = _read_run(args.dir)
     for path in plots.draw_all(result, args.dir / "figures", config["threshold"], _title(config), args.format):
         print(path)
@@ -449,8 +268,6 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _summary_text(path: Path) -> str:
-    from latchjax import store
-
     result, config = _read_run(path)
     rows = store.summary_rows(result, config["threshold"])
     varies = [len(result.coords["lr"]) > 1, len(result.coords["forget_bias"]) > 1]
@@ -480,8 +297,6 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_cells(args: argparse.Namespace) -> int:
-    from latchjax.cells import cell_table
-
     if args.units < 1 or args.n_in < 1:
         raise SettingsError(f"--units and --n-in: must be >= 1, got {args.units} and {args.n_in}")
     print(cell_table(args.units, args.n_in))
@@ -505,11 +320,7 @@ def _range(text: str, flag: str) -> tuple[float, float]:
 
 
 def cmd_landscape(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from latchjax import landscape, store
-
-    grid = args.grid or (201 if args.preset == "pascanu" else 81)
+    grid = args.grid if args.grid is not None else (201 if args.preset == "pascanu" else 81)
     if grid < 3:
         raise SettingsError(f"--grid: need at least 3 points per axis, got {grid}")
     if args.preset == "pascanu":
@@ -536,11 +347,8 @@ def cmd_landscape(args: argparse.Namespace) -> int:
             raise SettingsError(f"--lengths: every length must be >= 1, got {args.lengths!r}")
     x = np.linspace(*_range(x_text, "--x-range"), grid)
     y = np.linspace(*_range(y_text, "--y-range"), grid)
-    if args.out.exists() and any(args.out.iterdir()) and not args.force:
-        raise SettingsError(f"--out: {args.out} exists and is not empty; pass --force to overwrite it")
-    args.out.mkdir(parents=True, exist_ok=True)
+    store.check_output_dir(args.out, args.force)
 
-    from latchjax.plots import draw_landscape
 
     t0 = time.perf_counter()
     if args.preset == "pascanu":
@@ -556,7 +364,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     store.atomic_write(args.out / "surface.npz", buf.getvalue())
-    paths = draw_landscape(arrays, args.preset, names, args.out, args.format)
+    paths = plots.draw_landscape(arrays, args.preset, names, args.out, args.format)
     points = grid * grid * len(lengths_done)
     print(f"{points} points in {seconds:.2f} s ({points / seconds:.3g} points/s, compile included)")
     for path in [args.out / "surface.npz", *paths]:
@@ -575,13 +383,6 @@ def _numbers(text: str, flag: str, kind: type = float) -> tuple:
 
 
 def cmd_bengio(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from latchjax import store
-    from latchjax.bengio import BengioConfig, convergence
-    from latchjax.plots import draw_bengio
-    from latchjax.results import wilson_interval
-
     lengths = _numbers(args.lengths, "--lengths", int)
     w0s, noises = _numbers(args.w0_grid, "--w0-grid"), _numbers(args.noise_grid, "--noise-grid")
     if args.grid_length < args.L:
@@ -593,9 +394,7 @@ def cmd_bengio(args: argparse.Namespace) -> int:
                            per_class=args.per_class, epochs=args.epochs, lr=args.lr)
     except ValueError as err:
         raise SettingsError(str(err)) from None
-    if args.out.exists() and any(args.out.iterdir()) and not args.force:
-        raise SettingsError(f"--out: {args.out} exists and is not empty; pass --force to overwrite it")
-    args.out.mkdir(parents=True, exist_ok=True)
+    store.check_output_dir(args.out, args.force)
     t0 = time.perf_counter()
     by_length = convergence(cfg)["converged"][:, 0, 0]  # (length, seed)
     grid = convergence(cfg, lengths=(args.grid_length,), w0s=w0s, noises=noises)["converged"][0]  # (w0, noise, seed)
@@ -613,7 +412,7 @@ def cmd_bengio(args: argparse.Namespace) -> int:
     settings = {k: getattr(cfg, k) for k in cfg.__dataclass_fields__} | {
         "grid_length": args.grid_length, "w0_grid": list(w0s), "noise_grid": list(noises), "seconds": round(seconds, 2)}
     store.atomic_write(args.out / "config.json", json.dumps(settings, indent=2, default=list) + "\n")
-    paths = draw_bengio(np.asarray(lengths), by_length, np.asarray(w0s), np.asarray(noises), grid, settings,
+    paths = plots.draw_bengio(np.asarray(lengths), by_length, np.asarray(w0s), np.asarray(noises), grid, settings,
                         args.out, args.format)
     print(f"{by_length.size + grid.size} latches trained in {seconds:.1f} s")
     for length, row in zip(lengths, rows):
@@ -626,16 +425,6 @@ def cmd_bengio(args: argparse.Namespace) -> int:
 # --- diagnose ----------------------------------------------------------------------------------
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    import jax
-    import numpy as np
-
-    from latchjax import store
-    from latchjax.cells import KerasCell, make_cell
-    from latchjax.diagnostics import hidden_grad_norms, trajectories
-    from latchjax.plots import draw_diagnostics
-    from latchjax.settings import to_sweep_config
-    from latchjax.tasks import make_task
-
     result, config = _read_run(args.dir)
     if not (args.dir / "params.npz").is_file():
         raise SettingsError(f"{args.dir}: no params.npz (made by an older latchjax); re-run the sweep")
@@ -645,35 +434,13 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         raise SettingsError(f"--length: {length} was not trained in {args.dir}; trained: {lengths}")
     if args.samples < 2:
         raise SettingsError(f"--samples: need at least 2, got {args.samples}")
-    cfg = to_sweep_config(config)
-    params = store.load_params(args.dir / "params.npz")
-    task = make_task(cfg.task, **cfg.task_kwargs)
-    x, y = task(jax.random.key(12345), args.samples, length)
-    success = result.success(config["threshold"])
+    cfg = to_sweep_config(resolve(config, {}), saved=True)
+    report, y = diagnostics.diagnose_run(result, cfg, store.load_params(args.dir / "params.npz"), length, args.samples)
+    if not report:
+        raise SettingsError(f"{args.dir}: no cells with saved parameters to diagnose")
     out = args.dir / "diagnostics"
     out.mkdir(exist_ok=True)
-    report: dict = {}
-    for c, name in enumerate(result.coords["cell"]):
-        cell = make_cell(name, cfg.units, cfg.flavor)
-        if not isinstance(cell, KerasCell) or name not in params:
-            continue
-        seeds = len(result.coords["seed"])
-        tree = params[name][length]
-        tree = jax.tree.map(lambda a: a[:seeds], tree)  # the first lr and forget bias: one model per seed
-        models = [jax.tree.map(lambda a, i=i: a[i], tree) for i in range(seeds)]
-        ok = success[c, lengths.index(length), 0, 0]
-        norms = np.asarray(jax.jit(jax.vmap(lambda p: hidden_grad_norms(cell, p, x, y, cfg.head)))(tree))
-        traj = {i: {k: np.asarray(v) for k, v in trajectories(cell, models[i]["cell"], x).items()}
-                for i in range(min(4, seeds))}
-        w_b = None
-        if cell.kind == "srnn" and cell.units == 1:
-            weights = [cell.weights(m["cell"]) for m in models]  # b + b2: PyTorch's two biases act as one
-            w_b = np.array([[float(w.U.ravel()[0]), float(w.b.ravel()[0] + (0 if w.b2 is None else w.b2.ravel()[0]))]
-                            for w in weights])
-        report[name] = {"norms": norms, "success": ok, "trajectories": traj, "w_b": w_b}
-    if not report:
-        raise SettingsError(f"{args.dir}: no Keras cells with saved parameters to diagnose")
-    paths = draw_diagnostics(report, np.asarray(y), length, out, args.format)
+    paths = plots.draw_diagnostics(report, y, length, out, args.format)
     np.savez_compressed(out / "gradient_norms.npz", **{k: v["norms"] for k, v in report.items()})
     for name, r in report.items():
         ratio = np.median(r["norms"][:, 0] / np.maximum(r["norms"][:, -1], 1e-30))
@@ -687,16 +454,12 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 # --- explain, compare -------------------------------------------------------------------------
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from latchjax import explain, store
-    from latchjax.plots import draw_explain
-    from latchjax.settings import resolve
-
     result, config = _read_run(args.dir)
     if not (args.dir / "params.npz").is_file():
         raise SettingsError(f"{args.dir}: no params.npz (made by an older latchjax); re-run the sweep")
     if args.boots < 0:
         raise SettingsError(f"--boots: must be >= 0, got {args.boots}")
-    cfg = to_sweep_config(resolve(config, {}))
+    cfg = to_sweep_config(resolve(config, {}), saved=True)
     t0 = time.perf_counter()
     table = explain.explain_run(result, cfg, config["threshold"], store.load_params(args.dir / "params.npz"))
     seconds = time.perf_counter() - t0
@@ -711,7 +474,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     store.atomic_write(args.dir / "explain.csv", store.csv_text(tuple(table), rows))
     summary = [[store._fmt(v) for v in row] for row in explain.summary_rows(table, features, args.boots)]
     store.atomic_write(args.dir / "explain_summary.csv", store.csv_text(explain.SUMMARY_COLUMNS, summary))
-    paths = draw_explain(table, args.dir / "figures", args.format, _title(config))
+    paths = plots.draw_explain(table, args.dir / "figures", args.format, _title(config))
     print(f"{len(rows)} models explained in {seconds:.2f} s (compile included)")
     print("\n".join(explain.overview(table)))
     for path in [args.dir / "explain.csv", args.dir / "explain_summary.csv", *paths]:
@@ -720,8 +483,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from latchjax import compare, store
-
     if args.csv and not args.csv.parent.is_dir():
         raise SettingsError(f"--csv: no such directory {args.csv.parent}")
     try:
@@ -747,11 +508,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 # --- guess -------------------------------------------------------------------------------------
 
 def cmd_guess(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from latchjax import store
-    from latchjax.guessing import GuessConfig, guess
-
     options = []
     for text in args.task_option:
         key, sep, value = text.partition("=")
@@ -767,9 +523,7 @@ def cmd_guess(args: argparse.Namespace) -> int:
                           batch=args.batch, seed=args.seed, options=tuple(options))
     except ValueError as err:
         raise SettingsError(str(err)) from None
-    if args.out.exists() and any(args.out.iterdir()) and not args.force:
-        raise SettingsError(f"--out: {args.out} exists and is not empty; pass --force to overwrite it")
-    args.out.mkdir(parents=True, exist_ok=True)
+    store.check_output_dir(args.out, args.force)
 
     def progress(s: int, trials: int) -> None:
         if not args.quiet:

@@ -227,10 +227,11 @@ def _settings() -> dict[str, Setting]:
 SETTINGS: dict[str, Setting] = _settings()
 
 
-def from_settings(settings: Mapping[str, Any]) -> SweepConfig:
+def from_settings(settings: Mapping[str, Any], saved: bool = False) -> SweepConfig:
     """The :class:`SweepConfig` of user settings (names as in :data:`SETTINGS`; missing ones take their
     defaults); raises ``ValueError`` naming the setting when one is out of range. A task option is passed to
-    the task only when set and only to a task that takes it."""
+    the task only when set; one the task does not take is refused, or ignored where the settings are a
+    ``saved`` run's (runs written before 2026-12 saved ``noise`` whatever the task)."""
     fields: dict[str, Any] = {}
     task_kwargs: dict[str, Any] = {}
     task = settings.get("task", SETTINGS["task"].default)
@@ -241,6 +242,8 @@ def from_settings(settings: Mapping[str, Any]) -> SweepConfig:
             value = tuple(value) or None  # an empty list: the default
         if s.fields:
             fields.update(dict.fromkeys(s.fields, value))
-        elif value is not None and s.name in takes:  # other tasks ignore it (old runs saved noise for parity)
+        elif value is not None and s.name in takes:
             task_kwargs[s.name] = value
+        elif value is not None and not saved:
+            raise ValueError(f"{s.name}: task {task} has no such option")
     return SweepConfig(task_kwargs=task_kwargs, **fields)

@@ -6,8 +6,10 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from latchjax.cells import KerasCell
+from latchjax.cells import KerasCell, RNNCell, make_cell
+from latchjax.tasks import make_task
 
 
 def trajectories(cell: KerasCell, params: Any, x: jax.Array) -> dict[str, jax.Array]:
@@ -55,8 +57,6 @@ def fixed_points(w: float, b: float = 0.0, resolution: int = 20001) -> list[floa
     One stable fixed point for |w| <= 1 (b = 0); three (two stable, one unstable) for w > 1:
     the bistability that makes a one-unit SimpleRNN a latch.
     """
-    import numpy as np
-
     h = np.linspace(-1.0, 1.0, resolution)
     g = np.tanh(w * h + b) - h
     roots = [float(h[i]) for i in np.flatnonzero(g == 0)]
@@ -70,3 +70,34 @@ def fixed_points(w: float, b: float = 0.0, resolution: int = 20001) -> list[floa
                 hi = mid
         roots.append(float(0.5 * (lo + hi)))
     return sorted(set(round(r, 9) for r in roots))
+
+
+def diagnose_run(result: Any, cfg: Any, params: dict, length: int, samples: int) -> tuple[dict, Any]:
+    """What ``latchjax diagnose`` shows of a saved run at one trained ``length``, for every
+    :class:`~latchjax.cells.RNNCell` with saved parameters (the first lr and forget bias: one model per seed),
+    on ``samples`` fresh sequences of the run's task: per cell ``norms`` (model, T) of
+    :func:`hidden_grad_norms`, ``success`` per model, ``trajectories`` of the first four models and, for a
+    one-unit SimpleRNN, each model's (w, b) (``b`` adds PyTorch's two biases, which act as one).
+    Returns ``(report, y)``; the report is empty when no cell qualifies."""
+    lengths = result.coords["length"]
+    x, y = make_task(cfg.task, **cfg.task_kwargs)(jax.random.key(12345), samples, length)
+    success = result.success(cfg.threshold)
+    seeds = len(result.coords["seed"])
+    report: dict = {}
+    for c, name in enumerate(result.coords["cell"]):
+        cell = make_cell(name, cfg.units, cfg.flavor)
+        if not isinstance(cell, RNNCell) or name not in params:
+            continue
+        tree = jax.tree.map(lambda a: a[:seeds], params[name][length])
+        models = [jax.tree.map(lambda a, i=i: a[i], tree) for i in range(seeds)]
+        norms = np.asarray(jax.jit(jax.vmap(lambda p, cell=cell: hidden_grad_norms(cell, p, x, y, cfg.head)))(tree))
+        traj = {i: {k: np.asarray(v) for k, v in trajectories(cell, models[i]["cell"], x).items()}
+                for i in range(min(4, seeds))}
+        w_b = None
+        if cell.kind == "srnn" and cell.units == 1:
+            weights = [cell.weights(m["cell"]) for m in models]
+            w_b = np.array([[float(w.U.ravel()[0]), float(w.b.ravel()[0] + (0 if w.b2 is None else w.b2.ravel()[0]))]
+                            for w in weights])
+        report[name] = {"norms": norms, "success": success[c, lengths.index(length), 0, 0], "trajectories": traj,
+                        "w_b": w_b}
+    return report, np.asarray(y)

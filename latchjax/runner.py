@@ -87,7 +87,7 @@ def default_memory_budget(device: Any = None) -> int:
         if limit:
             return int(limit) // 2
         return 8 << 30
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    return host_memory() // 4
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ def plan_sweep(cfg: SweepConfig, memory: int | None = None, chunk_models: int | 
     devices = devices or len(jax.local_devices())
     n_in = n_inputs(cfg)
     budget = memory or default_memory_budget()
+    check_fits(cfg, budget, n_in)
     chunks: list[Chunk] = []
     # bucket-major, so that consecutive chunks share a dataset (one is held at a time)
     for bi, group in enumerate(bucket_lengths(cfg.lengths, cfg.length_buckets)):
@@ -153,9 +154,50 @@ def plan_sweep(cfg: SweepConfig, memory: int | None = None, chunk_models: int | 
             # differ in the last bit from the same models trained in wider chunks
             per_device = max(2, min(per_device, -(-n_models // devices)))
             size = per_device * devices
+            if len(chunks) + n_models / size > MAX_CHUNKS:
+                raise ValueError(f"chunk_models: the plan would have more than {MAX_CHUNKS:,} chunks (one program "
+                                 f"call each); allow more models per chunk")
             for start in range(0, n_models, size):
                 chunks.append(Chunk(len(chunks), ci, bi, group, start, min(start + size, n_models), size))
     return chunks
+
+
+MAX_CHUNKS = 100_000
+
+
+def _gb(n: float) -> str:
+    return f"{n / 2**30:.3g} GB"
+
+
+def host_memory() -> int:
+    """This machine's RAM in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def result_bytes(cfg: SweepConfig, n_in: int) -> int:
+    """Host memory to hold and assemble every model's metrics and final parameters (about 3 copies)."""
+    total = 0
+    for spec in cfg.cells:
+        cell = make_cell(spec, cfg.units, cfg.flavor)
+        n_params = sum(int(np.prod(a.shape)) for a in jax.tree.leaves(
+            jax.eval_shape(lambda cell=cell: cell.init(jax.random.key(0), n_in, 1.0))))
+        per_model = 4 * (len(METRICS) * cfg.epochs + 1 + n_params + 3 * cell.units)
+        total += len(cfg.lengths) * len(cfg.lrs) * len(forget_bias_values(cfg, cell)) * cfg.seeds * per_model
+    return 3 * total
+
+
+def check_fits(cfg: SweepConfig, budget: int, n_in: int) -> None:
+    """Refuse, with the estimate and the limit, a sweep whose dataset cannot fit a device's ``budget`` or
+    whose results cannot fit half the host's memory: in seconds, before anything is allocated."""
+    results, host = result_bytes(cfg, n_in), host_memory() // 2
+    if results > host:
+        raise ValueError(f"seeds: the results of this sweep need about {_gb(results)} of host memory, more than "
+                         f"{_gb(host)} (half this machine's RAM); use fewer seeds, lengths or grid values")
+    for group in bucket_lengths(cfg.lengths, cfg.length_buckets):
+        data = data_bytes(cfg, len(group), max(group), n_in) * (2 if cfg.data == "per-seed" else 1)
+        if data > budget:
+            raise ValueError(f"samples: the dataset of lengths {group[0]}-{group[-1]} needs {_gb(data)}, more than "
+                             f"the {_gb(budget)} a device may use (--max-memory); use fewer samples or lengths")
 
 
 def plan_memory(cfg: SweepConfig, plan: list[Chunk], devices: int = 1) -> int:

@@ -108,10 +108,10 @@ def resolve(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if LEGACY_DEFAULTS.get(k, ...) == v else v) for k, v in resolved.items()}
 
 
-def to_sweep_config(settings: dict[str, Any]) -> SweepConfig:
-    """Build (and so validate) the :class:`SweepConfig` of resolved settings; bad values raise
-    :class:`SettingsError`."""
+def to_sweep_config(settings: dict[str, Any], saved: bool = False) -> SweepConfig:
+    """Build (and so validate) the :class:`SweepConfig` of resolved settings (``saved``: a run's config.json,
+    see :func:`~latchjax.config.from_settings`); bad values raise :class:`SettingsError`."""
     try:
-        return from_settings(settings)
+        return from_settings(settings, saved)
     except ValueError as err:
         raise SettingsError(str(err)) from None

@@ -10,7 +10,9 @@ Layout (the contract other tools rely on)::
     DIR/summary.csv    one row per (cell, length, lr, forget_bias): success frequency, Wilson 95% CI
     DIR/figures/       see :mod:`latchjax.plots`
     DIR/chunks/        while a sweep runs: one ``.npz`` per finished chunk (removed when the sweep ends)
-    DIR/.lock          while a sweep runs: held (``flock``) by the process writing DIR
+    DIR/.lock          while a sweep runs, until its last figure: held (``flock``) by the process writing DIR
+
+:class:`SweepDir` owns that life cycle (lock first, checks under the lock, chunks, the final files).
 
 Files are written to a temporary name and renamed, so a reader never sees half a file.
 """
@@ -24,6 +26,7 @@ import io
 import itertools
 import json
 import os
+import shutil
 import sys
 import zipfile
 from dataclasses import dataclass
@@ -166,7 +169,11 @@ class ChunkStore:
         return sum(self.path(c).is_file() for c in plan)
 
 
-class LockError(RuntimeError):
+class RunDirError(ValueError):
+    """A results directory that cannot be used as asked (in use, complete, not latchjax's): one line."""
+
+
+class LockError(RunDirError):
     pass
 
 
@@ -180,15 +187,23 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(self.path, "a+")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "another process"
+        while True:
+            f = open(self.path, "a+")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip() or "another process"
+                f.close()
+                raise LockError(f"{self.path.parent} is in use by {holder}; wait for it to finish "
+                                f"(or stop it) before running or resuming this sweep") from None
+            try:  # the holder we waited out may have removed the file we locked: lock the one on disk
+                same = os.stat(self.path).st_ino == os.fstat(f.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
             f.close()
-            raise LockError(f"{self.path.parent} is in use by {holder}; wait for it to finish "
-                            f"(or stop it) before running or resuming this sweep") from None
         f.seek(0)
         f.truncate()
         f.write(f"latchjax pid {os.getpid()} on {os.uname().nodename}\n")
@@ -202,6 +217,105 @@ class RunLock:
             fcntl.flock(self.file, fcntl.LOCK_UN)
             self.file.close()
             self.file = None
+
+
+def check_output_dir(path: Path, force: bool) -> None:
+    """Refuse to write into a non-empty ``path`` unless ``force``; create it (commands that are not sweeps)."""
+    if path.exists() and not path.is_dir():
+        raise RunDirError(f"--out: {path} is a file, not a directory")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise RunDirError(f"--out: {path} exists and is not empty; pass --force to overwrite it")
+    path.mkdir(parents=True, exist_ok=True)
+
+
+class SweepDir:
+    """The life of a sweep's results directory, from the lock to the last figure.
+
+    :meth:`create` (a new sweep) and :meth:`resume` take ``DIR/.lock`` *first* and check the directory
+    under it; the lock is held until :meth:`close`, after the last file (figures included) is written,
+    so a second ``--resume`` is always either refused (in use, or complete) or finds nothing to do.
+    Use it as a context manager: the lock is released however the block ends (Ctrl-C included).
+    Processes other than the first of a multi-process sweep :meth:`attach` without the lock.
+    """
+
+    def __init__(self, path: Path, lock: RunLock | None = None) -> None:
+        self.path = Path(path)
+        self.lock = lock
+
+    @classmethod
+    def create(cls, path: Path, config: dict, force: bool) -> SweepDir:
+        path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise RunDirError(f"--out: {path} is a file, not a directory")
+        existing = [p for p in path.iterdir() if p.name != ".lock"] if path.is_dir() else []
+        if existing and not force:
+            raise RunDirError(f"--out: {path} exists and is not empty; pass --force to overwrite it "
+                              f"(or --resume {path} to finish it)")
+        run = cls(path, RunLock(path).acquire())
+        try:
+            existing = [p for p in path.iterdir() if p.name != ".lock"]
+            if existing and not (path / "config.json").exists():
+                raise RunDirError(f"--out: {path} is not a latchjax results directory; refusing to overwrite it")
+            for entry in existing:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            atomic_write(path / "config.json", json.dumps(config, indent=2) + "\n")
+            (path / "chunks").mkdir()
+        except BaseException:
+            run.close()
+            raise
+        return run
+
+    @classmethod
+    def resume(cls, path: Path) -> SweepDir:
+        path = Path(path)
+        if not path.is_dir():
+            raise RunDirError(f"--resume: {path} is not an unfinished latchjax sweep (no such directory)")
+        run = cls(path, RunLock(path).acquire())
+        try:
+            if (path / "meta.json").is_file():  # written last, when the tables are complete
+                raise RunDirError(f"--resume: {path} is already complete")
+            if not (path / "config.json").is_file() or not (path / "chunks").is_dir():
+                raise RunDirError(f"--resume: {path} is not an unfinished latchjax sweep (no config.json and chunks/)")
+        except BaseException:
+            run.close()
+            raise
+        return run
+
+    @classmethod
+    def attach(cls, path: Path) -> SweepDir:
+        return cls(path)
+
+    def __enter__(self) -> SweepDir:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
+    @property
+    def config(self) -> dict:
+        return json.loads((self.path / "config.json").read_text())
+
+    def chunk_store(self, keys: tuple[str, ...]) -> ChunkStore:
+        """The store of finished chunks, bound to this run's plan: the digest of ``config.json``'s ``keys``."""
+        config = self.config
+        plan_id = hashlib.sha256(json.dumps({k: config[k] for k in keys if k in config},
+                                            sort_keys=True).encode()).hexdigest()[:16]
+        return ChunkStore(self.path / "chunks", plan_id)
+
+    def finish(self, result: SweepResult, meta: dict, threshold: float, draw: Any = None) -> None:
+        """Write results, parameters, tables, ``meta.json`` (the mark of a complete run), remove the chunks,
+        then ``draw(figures_dir)``; the lock is still held throughout."""
+        save_result(result, self.path / "results.npz")
+        save_params(result, self.path / "params.npz")
+        write_tables(result, self.config, self.path, threshold)
+        atomic_write(self.path / "meta.json", json.dumps(meta, indent=2) + "\n")
+        shutil.rmtree(self.path / "chunks", ignore_errors=True)
+        if draw is not None:
+            draw(self.path / "figures")
 
 
 def load_result(path: Path) -> SweepResult:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from latchjax.bengio import BengioConfig, convergence
-from latchjax.commands import run
+from latchjax.cli import run
 
 SMALL = BengioConfig(lengths=(4, 60), seeds=16, epochs=100, per_class=10)
 

@@ -8,7 +8,7 @@ import pytest
 
 from latchjax import SweepConfig, run_sweep, store
 from latchjax.cells import make_cell
-from latchjax.commands import run
+from latchjax.cli import run
 from latchjax.data import make_dataset
 from latchjax.runner import collect, model_bytes, plan_memory, plan_sweep, train_chunks
 from latchjax.tasks import make_task
@@ -101,6 +101,50 @@ def test_lock_refuses_a_second_writer(tmp_path, capsys):
     finally:
         lock.release()
     store.RunLock(out).acquire().release()  # free again
+
+
+def test_a_resume_during_any_moment_of_a_sweep_is_refused_or_a_no_op(tmp_path, monkeypatch, capsys):
+    """Start `--resume DIR` at every file write of another sweep on DIR (config, each chunk, results, tables,
+    meta) and before and after its figures: each is refused while the sweep holds the lock, and once it
+    is complete; none trains anything."""
+    import latchjax.commands
+    import latchjax.runner
+
+    out = tmp_path / "run"
+    codes, nested_trainings, inside = [], [], []
+    real_write, real_train, real_draw = store.atomic_write, latchjax.runner.train_chunks, latchjax.plots.draw_all
+
+    def try_resume():
+        if not inside:
+            inside.append(True)
+            codes.append(run(["sweep", "--resume", str(out), "--quiet"]))
+            inside.pop()
+
+    def write(path, data):
+        real_write(path, data)
+        try_resume()
+
+    def train(*args, **kwargs):
+        if inside:
+            nested_trainings.append(args)
+        return real_train(*args, **kwargs)
+
+    def draw(*args, **kwargs):
+        try_resume()
+        paths = real_draw(*args, **kwargs)
+        try_resume()
+        return paths
+
+    monkeypatch.setattr(store, "atomic_write", write)
+    monkeypatch.setattr(latchjax.runner, "train_chunks", train)
+    monkeypatch.setattr(latchjax.plots, "draw_all", draw)
+    assert run(["sweep", *TINY, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert len(codes) >= 10 and set(codes) == {2} and not nested_trainings
+    assert err.count("is in use by latchjax pid") == len(codes)
+    assert run(["sweep", "--resume", str(out), "--quiet"]) == 2
+    assert "is already complete" in capsys.readouterr().err
+    assert (out / "figures").is_dir() and not (out / ".lock").exists()
 
 
 TINY = ["--cells", "srnn,gru", "--lengths", "3,5", "--seeds", "3", "--epochs", "2", "--samples", "80",

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import latchjax
-from latchjax import store
-from latchjax.commands import run
+from latchjax import SweepConfig, store
+from latchjax.cli import run
 from latchjax.results import wilson_interval
 from latchjax.settings import presets, resolve, to_sweep_config
 
@@ -111,13 +111,23 @@ def test_every_preset_parses_and_validates():
     (["sweep", "--val-fraction", "1.5"], "val_fraction: must be in (0, 1)"),
     (["sweep", "--threshold", "2"], "threshold: must be in (0, 1]"),
     (["sweep", "--batch-size", "99999"], "batch_size: 99999 is larger than the training set"),
-    (["sweep", "--task", "bit_relay", "--lengths", "1,5"], "bit_relay needs lengths >= 2"),
+    (["sweep", "--task", "bit_relay", "--lengths", "1,5"], "lengths: bit_relay needs length >= 2, got 1"),
     (["plot", "/nonexistent/run"], "not a latchjax results directory"),
     (["sweep", "--flavor", "pytorch"], "flavor: unknown flavor 'pytorch'; allowed: keras2, keras3, torch"),
     (["sweep", "--cells", "brc", "--flavor", "torch"], "flavor: brc is defined by its authors' Keras code"),
     (["sweep", "--cells", "janet:bz=1"], "bz: janet has no such option; it applies to gru, brc, nbrc"),
     (["sweep", "--optimizer", "adamw"], "optimizer: unknown optimizer 'adamw'"),
     (["cells", "--units", "0"], "--units and --n-in: must be >= 1"),
+    (["sweep", "--lr", "1e-3,1e-3"], "lrs: duplicates in [0.001, 0.001]"),
+    (["sweep", "--forget-bias", "1,1"], "forget_biases: duplicates"),
+    (["sweep", "--samples", "100000000", "--lengths", "200"], "samples: the dataset of lengths 200-200 needs 149 GB"),
+    (["sweep", "--seeds", "1000000000"], "seeds: the results of this sweep need about"),
+    (["sweep", "--cells", "srnn", "--lengths", "2", "--seeds", "400000", "--chunk-models", "2"],
+     "chunk_models: the plan would have more than 100,000 chunks"),
+    (["sweep", "--task", "latch", "--middle", "3"], "middle: task latch has no such option"),
+    (["sweep", "--task", "parity", "--noise", "0.2"], "noise: task parity has no such option"),
+    (["sweep", "--task", "two_sequence", "--informative", "9", "--lengths", "5"],
+     "informative: must be in [1, 5] for length 5, got 9"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, args, message):
     out = tmp_path / "out"
@@ -125,6 +135,29 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, args, me
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("latchjax: error:") and message in err
     assert not out.exists()
+
+
+def test_every_setting_is_defined_once_with_the_tasks_own_defaults():
+    """The flags, TOML keys and SweepConfig agree: settings left unset give SweepConfig's defaults, and a task
+    option left unset is the task's own default (two_sequence: H&S's variance 0.2, not latch's 0.1)."""
+    import dataclasses
+
+    from latchjax.config import SETTINGS, from_settings
+
+    assert from_settings({}) == SweepConfig()
+    assert from_settings({"task": "two_sequence"}) == SweepConfig(task="two_sequence")
+    assert "noise" not in from_settings({"task": "two_sequence"}).task_kwargs  # two_sequence's own sqrt(0.2)
+    fields = {f.name for f in dataclasses.fields(SweepConfig)}
+    assert all(set(s.fields) <= fields for s in SETTINGS.values())
+    assert {"lr", "forget_bias", "buckets", "noise", "middle", "informative", "threshold"} <= set(SETTINGS)
+
+
+def test_help_shows_each_default_once(capsys):
+    with pytest.raises(SystemExit):
+        run(["sweep", "--help"])
+    text = capsys.readouterr().out
+    assert "(default: None)" not in text and "default unless the preset sets it: 0.2 for two_sequence" not in text
+    assert "0.4472 for two_sequence" in " ".join(text.split())
 
 
 def test_bad_config_files(tmp_path, capsys):

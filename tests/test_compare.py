@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from latchjax.commands import run
+from latchjax.cli import run
 from latchjax.stats import mcnemar_exact, newcombe_paired_interval, paired_comparison
 
 RUN = ["--cells", "srnn,lstm,gru", "--lengths", "3,7", "--seeds", "6", "--epochs", "1", "--samples", "64",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from latchjax.cells import KerasCell
-from latchjax.commands import run
+from latchjax.cli import run
 from latchjax.diagnostics import fixed_points, hidden_grad_norms
 from latchjax.model import head_loss, run_cell
 

@@ -38,7 +38,7 @@ def test_readme_links_exist():
 
 
 def test_replot_notebook_runs_on_a_saved_run(tmp_path, monkeypatch):
-    from latchjax.commands import run
+    from latchjax.cli import run
 
     out = tmp_path / "run"
     assert run(["sweep", "--preset", "question", "--lengths", "3,6", "--seeds", "2", "--epochs", "1",

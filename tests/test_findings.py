@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from latchjax.commands import run
+from latchjax.cli import run
 from latchjax.settings import presets, resolve, to_sweep_config
 
 FINDINGS = sorted(name for name in presets() if name.startswith("findings/"))

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from latchjax.commands import run
+from latchjax.cli import run
 from latchjax.guessing import (
     TASKS,
     Arch,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from latchjax.cells import KerasCell
-from latchjax.commands import run
+from latchjax.cli import run
 from latchjax.landscape import base_params, has_cliff, latch_surface, pascanu_surface
 from latchjax.model import head_loss, run_cell
 from latchjax.tasks import latch
@@ -72,6 +72,7 @@ def test_landscape_cli_writes_surfaces(tmp_path):
     (["--preset", "latch", "--params", "w_rec,b_f"], "--params: unknown or repeated parameter"),
     (["--preset", "latch", "--lengths", "5,x"], "--lengths: expected integers"),
     (["--preset", "mountain"], "invalid choice: 'mountain'"),
+    (["--preset", "latch", "--grid", "0"], "--grid: need at least 3 points per axis, got 0"),
 ])
 def test_landscape_bad_input(tmp_path, capsys, args, message):
     out = tmp_path / "o"

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from latchjax.commands import run
+from latchjax.cli import run
 
 SWEEP = ["--cells", "srnn", "--lengths", "10,20", "--seeds", "8", "--lr", "0.01,0.001", "--epochs", "2",
          "--samples", "1000", "--buckets", "1", "--chunk-models", "2", "--quiet"]  # 8 chunks

@@ -354,9 +354,9 @@ def plain_table(runs: Path, name: str, title: str) -> None:
 
 def trained_models(config: dict) -> int:
     """Models a run trained (results.csv repeats a cell without a forget gate once per forget bias)."""
-    from latchjax.settings import to_sweep_config
+    from latchjax.settings import resolve, to_sweep_config
 
-    cfg = to_sweep_config(config)
+    cfg = to_sweep_config(resolve(config, {}), saved=True)
     per_cell = [len(cfg.forget_biases) if uses_forget_bias(c) else 1 for c in cfg.cells]
     return sum(per_cell) * len(cfg.lengths) * len(cfg.lrs) * cfg.seeds
 
@@ -371,13 +371,13 @@ def saturated_gates(runs: Path, name: str, title: str, cut: float = 0.02) -> Non
 
     from latchjax.cells import make_cell
     from latchjax.explain import rest_jacobian
-    from latchjax.settings import to_sweep_config
+    from latchjax.settings import resolve, to_sweep_config
     from latchjax.store import load_params
 
     path = runs / name / "params.npz"
     if not path.is_file():
         return
-    cfg = to_sweep_config(json.loads((runs / name / "config.json").read_text()))
+    cfg = to_sweep_config(resolve(json.loads((runs / name / "config.json").read_text()), {}), saved=True)
     params = load_params(path)
     print(f"\n### {title}: share of trained models with each gate saturated (< {cut} or > {1 - cut}) at rest\n")
     print("| cell | lr | gate: saturated share (all lengths pooled) |")
