@@ -30,9 +30,38 @@ class KerasAdamState(NamedTuple):
 def keras_adam(
     learning_rate: float | jax.Array = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7
 ) -> optax.GradientTransformation:
-    """Adam with Keras's defaults and update rule (see module docstring).
+    r"""Adam with Keras's defaults and update rule (Keras 2.1.x ``keras.optimizers.Adam``, Keras 3 ``Adam``).
 
-    ``learning_rate`` may be a traced value, so a grid of learning rates can be vmapped.
+    With gradient :math:`g_t` at step :math:`t = 1, 2, \dots`::
+
+        m_t     = beta_1 m_{t-1} + (1 - beta_1) g_t
+        v_t     = beta_2 v_{t-1} + (1 - beta_2) g_t^2
+        alpha_t = learning_rate * sqrt(1 - beta_2^t) / (1 - beta_1^t)
+        update  = -alpha_t * m_t / (sqrt(v_t) + epsilon)
+
+    Keras adds ``epsilon`` to the *uncorrected* root second moment; ``optax.adam`` (and PyTorch,
+    :func:`torch_adam`) add it to the corrected one. The two agree unless ``sqrt(v_t)`` is comparable to
+    ``epsilon``; latchjax reproduces Keras to float precision (tests/test_real_keras.py).
+
+    Args:
+      learning_rate: the step size; may be a traced value, so a grid of learning rates can be vmapped.
+      beta_1: decay rate of the first-moment estimate.
+      beta_2: decay rate of the second-moment estimate.
+      epsilon: added to ``sqrt(v_t)``; Keras's default 1e-7.
+
+    Returns:
+      An ``optax.GradientTransformation``.
+
+    References:
+      Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, Algorithm 1 with the
+      "more efficient" ordering of its Section 2; Keras ``keras/src/optimizers/adam.py``.
+
+    Example::
+
+        tx = keras_adam(1e-3)
+        state = tx.init(params)
+        updates, state = tx.update(grads, state)
+        params = optax.apply_updates(params, updates)
     """
 
     def init(params):

@@ -10,7 +10,7 @@ from latchjax import SweepConfig, run_sweep, store
 from latchjax.cells import make_cell
 from latchjax.cli import run
 from latchjax.data import make_dataset
-from latchjax.runner import collect, model_bytes, plan_memory, plan_sweep, train_chunks
+from latchjax.runner import bucket_lengths, collect, model_bytes, plan_memory, plan_sweep, train_chunks
 from latchjax.tasks import make_task
 from latchjax.trainer import METRICS, Data, Hparams, compile_lowered, make_program
 
@@ -38,6 +38,26 @@ def test_plan_covers_every_model_once_and_shares_programs():
             assert {c.size for c in chunks} == {3}  # the last chunk is padded: one program per bucket
     assert plan_sweep(CFG, chunk_models=3, devices=4)[0].size == 8  # 2 per device at least
     assert plan_sweep(CFG, chunk_models=1)[0].size == 2
+
+
+def test_bucket_lengths_is_the_exact_optimum_of_brute_force():
+    """Every split of the sorted lengths into at most k contiguous groups, tried: none pads less."""
+    import itertools
+
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        lengths = tuple(int(n) for n in rng.choice(np.arange(1, 60), size=rng.integers(1, 8), replace=False))
+        k = int(rng.integers(1, 5))
+        ordered = sorted(lengths)
+
+        def work(groups):
+            return sum(len(g) * max(g) for g in groups)
+
+        best = min(work([ordered[i:j] for i, j in zip((0, *cuts), (*cuts, len(ordered)))])
+                   for m in range(min(k, len(ordered)))
+                   for cuts in itertools.combinations(range(1, len(ordered)), m))
+        groups = bucket_lengths(lengths, k)
+        assert len(groups) <= k and sorted(sum(groups, ())) == ordered and work(groups) == best
 
 
 def test_plan_fits_the_memory_cap():
