@@ -205,11 +205,19 @@ class RunLock:
 
 
 def load_result(path: Path) -> SweepResult:
+    """The :class:`SweepResult` saved in ``results.npz``. Results saved before ``coords["cell_info"]``
+    was recorded get it from their cell names, with the units and flavor of ``config.json`` beside them."""
+    path = Path(path)
     with np.load(path) as data:
         coords = json.loads(str(data["coords"]))
         timing = json.loads(str(data["timing"]))
         metrics = {k: data[k] for k in data.files if k not in ("coords", "timing")}
-    return SweepResult(coords, metrics, {}, timing)
+    result = SweepResult(coords, metrics, {}, timing)
+    if "cell_info" not in coords:
+        config = path.parent / "config.json"
+        settings = json.loads(config.read_text()) if config.is_file() else {}
+        coords["cell_info"] = result.cell_info(settings.get("units", 1), settings.get("flavor", "keras2"))
+    return result
 
 
 def write_tables(result: SweepResult, settings: dict, out: Path, threshold: float) -> None:
@@ -219,10 +227,10 @@ def write_tables(result: SweepResult, settings: dict, out: Path, threshold: floa
     final = {name: result.final(name) for name in ("val_acc", "val_loss", "train_acc", "train_loss")}
     model_rows, history_rows = [], []
     grid = itertools.product(*(range(len(c[d])) for d in DIMS[:-1]))
-    cells = [_cell_of(name, settings) for name in c["cell"]]
+    cells = result.cell_info(settings["units"], settings["flavor"])
     for idx in grid:
         cell = cells[idx[0]]
-        key = [c["cell"][idx[0]], cell.flavor, cell.units, c["length"][idx[1]], c["lr"][idx[2]],
+        key = [c["cell"][idx[0]], cell["flavor"], cell["units"], c["length"][idx[1]], c["lr"][idx[2]],
                c["forget_bias"][idx[3]], c["seed"][idx[4]]]
         values = [final[n][idx] for n in final] + [result.diverged[idx], success[idx]]
         model_rows.append([_fmt(v) for v in key + values])
@@ -232,16 +240,6 @@ def write_tables(result: SweepResult, settings: dict, out: Path, threshold: floa
     atomic_write(out / "history.csv", csv_text(MODEL_COLUMNS + ("epoch", *final), history_rows))
     atomic_write(out / "summary.csv", csv_text(("cell", "length", "lr", "forget_bias") + SUMMARY_COLUMNS,
                                            summary_rows(result, threshold)))
-
-
-def _cell_of(name: str, settings: dict):
-    """The cell a result's name stands for (a spec such as ``lstm:units=10`` sets its own units)."""
-    from latchjax.cells import make_cell
-
-    try:
-        return make_cell(name, settings["units"], settings["flavor"])
-    except ValueError:  # a cell object's name (e.g. flax.GRUCell) is not a spec
-        return type("Named", (), {"flavor": settings["flavor"], "units": settings["units"]})
 
 
 def summary_rows(result: SweepResult, threshold: float) -> list[list]:
@@ -282,3 +280,4 @@ def load(path: str | os.PathLike) -> Run:
         tables["results"][column] = tables["results"][column].astype(bool)
     return Run(tables["results"], tables["history"], tables["summary"],
                json.loads((path / "config.json").read_text()), json.loads((path / "meta.json").read_text()), path)
+
