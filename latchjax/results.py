@@ -3,7 +3,7 @@
 Every metric array has the axes ``DIMS = (cell, length, lr, forget_bias, seed, epoch)``;
 ``diverged`` lacks the epoch axis. ``coords`` gives the value along each axis, and ``coords["cell_info"]``
 what each cell is (:data:`CELL_INFO`: kind, flavor, units, has_forget_bias), aligned with
-``coords["cell"]``.
+``coords["cell"]``. :meth:`SweepResult.to_xarray` offers it all as an ``xarray.Dataset``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,14 @@ def cell_info_from_name(name: str, units: int = 1, flavor: str = "keras2") -> di
         return cell_info(make_cell(name, units, flavor))
     except ValueError:
         return {"kind": name, "flavor": flavor, "units": int(units), "has_forget_bias": False}
+
+
+def _xarray():
+    try:
+        import xarray
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("latchjax's xarray datasets need xarray: pip install 'latchjax[notebook]'") from err
+    return xarray
 
 
 def wilson_interval(successes: np.ndarray | int, n: np.ndarray | int, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
@@ -102,6 +110,20 @@ class SweepResult:
         if info is None:
             return [cell_info_from_name(name, units, flavor) for name in self.coords["cell"]]
         return info
+
+    def to_xarray(self, threshold: float = 0.9):
+        """An ``xarray.Dataset`` (needs ``pip install 'latchjax[notebook]'``): the metrics over
+        :data:`DIMS`, ``diverged`` and ``success`` (final val accuracy >= ``threshold``, not diverged) without
+        the epoch axis; the cells' :data:`CELL_INFO` are coordinates along ``cell``, e.g.
+        ``ds.success.sel(cell="lstm").mean("seed")`` or ``ds.success.where(ds.has_forget_bias, drop=True)``."""
+        xr = _xarray()
+        coords: dict[str, Any] = {d: np.asarray(self.coords[d]) for d in DIMS}
+        info = self.cell_info()
+        for key in CELL_INFO:
+            coords[key] = ("cell", np.asarray([i[key] for i in info]))
+        data = {name: (DIMS[: arr.ndim], arr) for name, arr in self.metrics.items()}
+        data["success"] = (DIMS[:-1], self.success(threshold))
+        return xr.Dataset(data, coords=coords, attrs={"threshold": float(threshold)})
 
     def final(self, name: str) -> np.ndarray:
         """The last epoch's value of a metric: shape (cell, length, lr, forget_bias, seed)."""

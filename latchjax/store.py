@@ -281,3 +281,22 @@ def load(path: str | os.PathLike) -> Run:
     return Run(tables["results"], tables["history"], tables["summary"],
                json.loads((path / "config.json").read_text()), json.loads((path / "meta.json").read_text()), path)
 
+
+def load_dataset(path: str | os.PathLike):
+    """A run's results as an ``xarray.Dataset`` (needs ``pip install 'latchjax[notebook]'``): every metric
+    over ``(cell, length, lr, forget_bias, seed, epoch)``, ``diverged`` and ``success`` (with the run's
+    threshold), the cells' kind, flavor, units and has_forget_bias as coordinates along ``cell``, and the
+    run's scalar settings as attributes. ``path``: the results directory (or its ``results.npz``).
+
+    Example: ``load_dataset(DIR).success.sel(cell="lstm").mean("seed")``.
+    """
+    path = Path(path)
+    npz = path if path.suffix == ".npz" else path / "results.npz"
+    if not npz.is_file():
+        raise FileNotFoundError(f"{npz}: no results.npz (not a finished latchjax results directory)")
+    config_path = npz.parent / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    ds = load_result(npz).to_xarray(config.get("threshold", 0.9))
+    ds.attrs.update({k: v for k, v in config.items() if isinstance(v, (str, int, float)) and k != "threshold"})
+    ds.attrs["path"] = str(npz.parent)
+    return ds

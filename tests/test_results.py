@@ -1,5 +1,5 @@
-"""SweepResult's per-cell metadata (coords["cell_info"]) and its round trip through results.npz (old files
-without it included)."""
+"""SweepResult's per-cell metadata (coords["cell_info"]), its round trip through results.npz (old files
+without it included), and the xarray view of a run."""
 
 import io
 import json
@@ -10,7 +10,7 @@ import pytest
 from latchjax import SweepConfig, make_cell, store
 from latchjax.compare import compare_runs
 from latchjax.plots import _series
-from latchjax.results import SweepResult, cell_info, cell_info_from_name
+from latchjax.results import DIMS, SweepResult, cell_info, cell_info_from_name
 
 CFG = SweepConfig(cells=("srnn", "lstm:units=3"), lengths=(5, 9), seeds=4, epochs=3, lrs=(1e-2, 1e-3),
                   forget_biases=(1.0, 2.0), units=2, flavor="keras3")
@@ -98,3 +98,34 @@ def test_plots_and_compare_read_the_forget_bias_from_cell_info():
     per_cell = {cell: sum(r[2] == cell for r in rows) for cell in result.coords["cell"]}
     assert per_cell == {"srnn": 2 * 2, "lstm:units=3": 2 * 2 * 2}  # srnn: one forget bias only
 
+
+def test_to_xarray_has_every_metric_success_and_the_cell_metadata():
+    pytest.importorskip("xarray")
+    result = fake_result()
+    ds = result.to_xarray(threshold=0.75)
+    assert tuple(ds.val_acc.dims) == DIMS and tuple(ds.diverged.dims) == DIMS[:-1]
+    assert list(ds.cell.values) == ["srnn", "lstm:units=3"]
+    assert list(ds.kind.values) == ["srnn", "lstm"] and list(ds.units.values) == [2, 3]
+    assert list(ds.has_forget_bias.values) == [False, True] and list(ds.flavor.values) == ["keras3", "keras3"]
+    np.testing.assert_array_equal(ds.success.values, result.success(0.75))
+    freq = ds.success.sel(cell="lstm:units=3").mean("seed")
+    np.testing.assert_allclose(freq.values, result.success_frequency(0.75)["success_freq"][1])
+    np.testing.assert_array_equal(ds.val_acc.sel(cell="srnn", length=9, lr=1e-3).values,
+                                  result.sel("val_acc", cell="srnn", length=9, lr=1e-3))
+    assert ds.attrs["threshold"] == 0.75
+    assert list(ds.success.where(ds.has_forget_bias, drop=True).cell.values) == ["lstm:units=3"]
+
+
+def test_load_dataset_uses_the_runs_threshold(tmp_path):
+    pytest.importorskip("xarray")
+    result = fake_result()
+    (tmp_path / "config.json").write_text(json.dumps(SETTINGS | {"preset": "custom", "cells": ["srnn", "lstm"]}))
+    save_old(result, tmp_path / "results.npz")  # an old file: cell_info parsed on loading
+    ds = store.load_dataset(tmp_path)
+    np.testing.assert_array_equal(ds.success.values, result.success(0.75))
+    assert ds.attrs["threshold"] == 0.75 and ds.attrs["preset"] == "custom" and "cells" not in ds.attrs
+    assert list(ds.units.values) == [2, 3]
+    same = store.load_dataset(tmp_path / "results.npz")
+    assert same.identical(ds)
+    with pytest.raises(FileNotFoundError, match="results.npz"):
+        store.load_dataset(tmp_path / "nowhere")
