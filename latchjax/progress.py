@@ -87,7 +87,7 @@ class SweepProgress:
         self.train_s = 0.0  # training seconds of finished phases
         self.compile_times: list[float] = []
         self.status = "starting"
-        self._phase: str | None = None  # "compiling" | "training" | None
+        self._phase: str | None = None  # "compiling" | "training" | "between" (chunks) | None
         self._phase_t = 0.0
         self._rate: float | None = None  # work per training second, at the last epoch event
         self._train_at_event = 0.0  # training seconds at the last epoch event
@@ -150,14 +150,14 @@ class SweepProgress:
             if self._closed:
                 return
             now = self.clock()
-            self._end_phase(event, now)
+            begun = self._end_phase(event, now)
             if event == "start":
-                self._phase, self._phase_t = "compiling", now
+                self._phase, self._phase_t = "compiling", begun
                 self.status = f"compiling {_where(info)}"
                 if not self.quiet:
                     self._line(self.status, now) if not self.live else self._refresh()
             elif event == "compiled":
-                self._phase, self._phase_t = "training", now
+                self._phase, self._phase_t = "training", begun
                 self.status = f"training {_where(info)}"
             elif event == "epoch":
                 # every device reports each epoch of its share of the chunk's models
@@ -168,17 +168,24 @@ class SweepProgress:
                 self.status = f"{_where(info)} epoch {info['epoch']}/{info['epochs']}"
                 if not self.quiet:
                     self._refresh() if self.live else self._maybe_log(now)
-            elif event == "done":
-                self._phase = None
 
-    def _end_phase(self, event: str, now: float) -> None:
-        """Close the running phase when an event starts another one."""
+    def _end_phase(self, event: str, now: float) -> float:
+        """Close the running phase when an event starts another one; returns when the new phase began.
+
+        The time between a chunk's end and the next event (making the next bucket's dataset, slicing
+        hyperparameters) goes to what follows: a compile, or the next chunk's training."""
+        begun = now
         if self._phase == "compiling" and event in ("compiled", "start", "done"):
             self.compile_times.append(now - self._phase_t)
             self._phase = None
         elif self._phase == "training" and event in ("done", "start", "compiled"):
             self.train_s += now - self._phase_t
             self._phase = None
+        elif self._phase == "between":
+            begun, self._phase = self._phase_t, None
+        if event == "done":
+            self._phase, self._phase_t = "between", now
+        return begun
 
     # --- output -----------------------------------------------------------------------------------
 

@@ -168,3 +168,28 @@ def test_clock_format():
     assert _clock(float("nan")) == "?"
     assert _clock(61) == "1:01"
     assert _clock(3725) == "1:02:05"
+
+
+def test_the_time_between_chunks_goes_to_what_follows():
+    clock = Clock()
+    bar = SweepProgress(chunk_work(10, 10, 1) * 3, quiet=True, compiles=2, clock=clock)
+    clock.t = 100.0  # before the first event (planning, JAX's start-up): neither compile nor training
+    a, b = info(models=10, lengths=(10,), epochs=1, chunk=0), info(models=10, lengths=(10,), epochs=1, chunk=1)
+    bar("start", a)
+    clock.t += 4
+    bar("compiled", a)
+    clock.t += 1
+    bar("epoch", a)
+    bar("done", a)
+    clock.t += 0.5  # the next chunk's hyperparameters: training
+    bar("compiled", a | {"chunk": 1})
+    clock.t += 1
+    bar("epoch", a)
+    bar("done", a)
+    clock.t += 2  # the next bucket's dataset: part of its compile
+    bar("start", b)
+    clock.t += 4
+    assert bar.compile_times == [4]
+    bar("compiled", b)
+    assert bar.compile_times == [4, 6]
+    assert bar.training_seconds() == pytest.approx(2.5)
