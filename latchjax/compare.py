@@ -13,7 +13,6 @@ import itertools
 
 import numpy as np
 
-from latchjax.cells import uses_forget_bias
 from latchjax.results import DIMS, SweepResult
 from latchjax.stats import PAIRED_COLUMNS, paired_comparison
 
@@ -91,12 +90,16 @@ def compare_runs(run_a: tuple[SweepResult, dict], run_b: tuple[SweepResult, dict
     seeds = min(len(res_a.coords["seed"]), len(res_b.coords["seed"]))
     ok_a, ok_b = res_a.success(cfg_a["threshold"]), res_b.success(cfg_b["threshold"])
 
+    info_a = res_a.cell_info(cfg_a.get("units", 1), cfg_a.get("flavor", "keras2"))
+    info_b = res_b.cell_info(cfg_b.get("units", 1), cfg_b.get("flavor", "keras2"))
+
     rows = []
     for (cell_a, cell_b), length, lr, fb in itertools.product(cells, *common.values()):
-        if fb != common["forget_bias"][0] and not (uses_forget_bias(cell_a) or uses_forget_bias(cell_b)):
+        ia, ib = res_a.coords["cell"].index(cell_a), res_b.coords["cell"].index(cell_b)
+        if fb != common["forget_bias"][0] and not (info_a[ia]["has_forget_bias"] or info_b[ib]["has_forget_bias"]):
             continue  # a cell without a forget gate is the same model at every forget bias: one row
-        pick_a = (res_a.coords["cell"].index(cell_a), length[0], lr[0], fb[0])
-        pick_b = (res_b.coords["cell"].index(cell_b), length[1], lr[1], fb[1])
+        pick_a = (ia, length[0], lr[0], fb[0])
+        pick_b = (ib, length[1], lr[1], fb[1])
         stats = paired_comparison(ok_a[pick_a][:seeds], ok_b[pick_b][:seeds])
         cell = cell_a if cell_a == cell_b else f"{cell_a}|{cell_b}"
         fb_a, fb_b = res_a.coords["forget_bias"][fb[0]], res_b.coords["forget_bias"][fb[1]]

@@ -148,6 +148,7 @@ def explain_run(result: SweepResult, cfg: SweepConfig, threshold: float,
     c = result.coords
     success = result.success(threshold)
     val_acc = result.final("val_acc")
+    info = result.cell_info(cfg.units, cfg.flavor)
     per_cell = []
     for name in c["cell"]:
         cell = make_cell(name, cfg.units, cfg.flavor)
@@ -163,7 +164,7 @@ def explain_run(result: SweepResult, cfg: SweepConfig, threshold: float,
     for idx in itertools.product(*(range(len(c[d])) for d in DIMS[:-1])):
         cell, n_fb, features = per_cell[idx[0]]
         model = (idx[2] * n_fb + min(idx[3], n_fb - 1)) * n_seeds + idx[4]  # flattened (lr, forget_bias, seed)
-        values = {"cell": c["cell"][idx[0]], "flavor": getattr(cell, "flavor", cfg.flavor), "units": cell.units,
+        values = {"cell": c["cell"][idx[0]], "flavor": info[idx[0]]["flavor"], "units": info[idx[0]]["units"],
                   "length": c["length"][idx[1]], "lr": c["lr"][idx[2]], "forget_bias": c["forget_bias"][idx[3]],
                   "seed": c["seed"][idx[4]], "success": bool(success[idx]), "val_acc": float(val_acc[idx])}
         for key in (*BASE_FEATURES, *gate_keys):

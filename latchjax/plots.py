@@ -19,7 +19,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from latchjax.cells import uses_forget_bias  # noqa: E402
 from latchjax.results import SweepResult, wilson_interval  # noqa: E402
 
 FIGURES = ("success_frequency", "mean_val_acc", "val_acc_distribution")
@@ -29,8 +28,9 @@ def _series(result: SweepResult):
     """(label, index) for every (cell, lr, forget_bias) combination; labels only name what varies.
     A cell without a forget-gate bias (SimpleRNN, GRU, chrono LSTM) is drawn once, not per b_f value."""
     c = result.coords
+    info = result.cell_info()
     for i, j, k in itertools.product(range(len(c["cell"])), range(len(c["lr"])), range(len(c["forget_bias"]))):
-        varies = len(c["forget_bias"]) > 1 and uses_forget_bias(c["cell"][i])
+        varies = len(c["forget_bias"]) > 1 and info[i]["has_forget_bias"]
         if k > 0 and not varies:
             continue
         label = c["cell"][i]

@@ -1,7 +1,9 @@
 """Sweep results as NumPy arrays with named axes, and the statistics read off them.
 
 Every metric array has the axes ``DIMS = (cell, length, lr, forget_bias, seed, epoch)``;
-``diverged`` lacks the epoch axis. ``coords`` gives the value along each axis.
+``diverged`` lacks the epoch axis. ``coords`` gives the value along each axis, and ``coords["cell_info"]``
+what each cell is (:data:`CELL_INFO`: kind, flavor, units, has_forget_bias), aligned with
+``coords["cell"]``. :meth:`SweepResult.to_xarray` offers it all as an ``xarray.Dataset``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,34 @@ from typing import Any
 import numpy as np
 
 DIMS = ("cell", "length", "lr", "forget_bias", "seed", "epoch")
+CELL_INFO = ("kind", "flavor", "units", "has_forget_bias")
+
+
+def cell_info(cell) -> dict[str, Any]:
+    """What a result records about a cell (an ``RNNCell``, ``KerasCell``, ``FlaxCell``...): its ``kind``
+    (a Flax cell: its name), ``flavor``, ``units`` and ``has_forget_bias``."""
+    return {"kind": str(getattr(cell, "kind", cell.name)), "flavor": str(cell.flavor), "units": int(cell.units),
+            "has_forget_bias": bool(cell.has_forget_bias)}
+
+
+def cell_info_from_name(name: str, units: int = 1, flavor: str = "keras2") -> dict[str, Any]:
+    """The :func:`cell_info` of a cell known only by its name in results saved before ``cell_info`` was
+    recorded, with the run's ``units`` and ``flavor`` (a spec such as ``lstm:units=10`` sets its own). A
+    name that is no cell spec (e.g. ``flax.GRUCell``) is taken as a cell without a forget bias."""
+    from latchjax.cells import make_cell
+
+    try:
+        return cell_info(make_cell(name, units, flavor))
+    except ValueError:
+        return {"kind": name, "flavor": flavor, "units": int(units), "has_forget_bias": False}
+
+
+def _xarray():
+    try:
+        import xarray
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("latchjax's xarray datasets need xarray: pip install 'latchjax[notebook]'") from err
+    return xarray
 
 
 def wilson_interval(successes: np.ndarray | int, n: np.ndarray | int, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
@@ -44,9 +74,16 @@ class SweepResult:
     dims = DIMS
 
     @classmethod
-    def from_cell(cls, name: str, cfg, metrics: dict[str, np.ndarray], params, compile_s: float, run_s: float):
+    def from_cell(cls, cell, cfg, metrics: dict[str, np.ndarray], params, compile_s: float, run_s: float):
+        """The result of one cell (a cell object, or a cell spec made with ``cfg``'s units and flavor)."""
+        if isinstance(cell, str):
+            from latchjax.cells import make_cell
+
+            cell = make_cell(cell, cfg.units, cfg.flavor)
+        name = cell.name
         coords = {
             "cell": [name],
+            "cell_info": [cell_info(cell)],
             "length": list(cfg.lengths),
             "lr": [float(v) for v in cfg.lrs],
             "forget_bias": [float(v) for v in cfg.forget_biases],
@@ -59,11 +96,34 @@ class SweepResult:
     @classmethod
     def concat(cls, parts: list[SweepResult]) -> SweepResult:
         """Stack results of different cells (same grid otherwise) along the cell axis."""
-        coords = dict(parts[0].coords, cell=[c for p in parts for c in p.coords["cell"]])
+        coords = dict(parts[0].coords, cell=[c for p in parts for c in p.coords["cell"]],
+                      cell_info=[i for p in parts for i in p.cell_info()])
         metrics = {k: np.concatenate([p.metrics[k] for p in parts]) for k in parts[0].metrics}
         params = {k: v for p in parts for k, v in p.params.items()}
         timing = {k: v for p in parts for k, v in p.timing.items()}
         return cls(coords, metrics, params, timing)
+
+    def cell_info(self, units: int = 1, flavor: str = "keras2") -> list[dict[str, Any]]:
+        """:data:`CELL_INFO` of every cell, aligned with ``coords["cell"]``. Results saved before it was
+        recorded have it parsed from the cell names, with ``units`` and ``flavor`` (the run's)."""
+        info = self.coords.get("cell_info")
+        if info is None:
+            return [cell_info_from_name(name, units, flavor) for name in self.coords["cell"]]
+        return info
+
+    def to_xarray(self, threshold: float = 0.9):
+        """An ``xarray.Dataset`` (needs ``pip install 'latchjax[notebook]'``): the metrics over
+        :data:`DIMS`, ``diverged`` and ``success`` (final val accuracy >= ``threshold``, not diverged) without
+        the epoch axis; the cells' :data:`CELL_INFO` are coordinates along ``cell``, e.g.
+        ``ds.success.sel(cell="lstm").mean("seed")`` or ``ds.success.where(ds.has_forget_bias, drop=True)``."""
+        xr = _xarray()
+        coords: dict[str, Any] = {d: np.asarray(self.coords[d]) for d in DIMS}
+        info = self.cell_info()
+        for key in CELL_INFO:
+            coords[key] = ("cell", np.asarray([i[key] for i in info]))
+        data = {name: (DIMS[: arr.ndim], arr) for name, arr in self.metrics.items()}
+        data["success"] = (DIMS[:-1], self.success(threshold))
+        return xr.Dataset(data, coords=coords, attrs={"threshold": float(threshold)})
 
     def final(self, name: str) -> np.ndarray:
         """The last epoch's value of a metric: shape (cell, length, lr, forget_bias, seed)."""

@@ -331,7 +331,7 @@ def collect(cfg: SweepConfig, plan: list[Chunk], store: Any,
                 arr = np.repeat(arr, len(cfg.forget_biases), axis=2)
             metrics[name] = arr
         params = [per_length[n]["params"] for n in cfg.lengths]
-        parts.append(SweepResult.from_cell(cell.name, cfg, metrics, params, compile_s=compile_s, run_s=run_s))
+        parts.append(SweepResult.from_cell(cell, cfg, metrics, params, compile_s=compile_s, run_s=run_s))
         if on_cell is not None:
             on_cell(parts[-1])
     return SweepResult.concat(parts)

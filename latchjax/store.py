@@ -319,11 +319,19 @@ class SweepDir:
 
 
 def load_result(path: Path) -> SweepResult:
+    """The :class:`SweepResult` saved in ``results.npz``. Results saved before ``coords["cell_info"]``
+    was recorded get it from their cell names, with the units and flavor of ``config.json`` beside them."""
+    path = Path(path)
     with np.load(path) as data:
         coords = json.loads(str(data["coords"]))
         timing = json.loads(str(data["timing"]))
         metrics = {k: data[k] for k in data.files if k not in ("coords", "timing")}
-    return SweepResult(coords, metrics, {}, timing)
+    result = SweepResult(coords, metrics, {}, timing)
+    if "cell_info" not in coords:
+        config = path.parent / "config.json"
+        settings = json.loads(config.read_text()) if config.is_file() else {}
+        coords["cell_info"] = result.cell_info(settings.get("units", 1), settings.get("flavor", "keras2"))
+    return result
 
 
 def write_tables(result: SweepResult, settings: dict, out: Path, threshold: float) -> None:
@@ -333,10 +341,10 @@ def write_tables(result: SweepResult, settings: dict, out: Path, threshold: floa
     final = {name: result.final(name) for name in ("val_acc", "val_loss", "train_acc", "train_loss")}
     model_rows, history_rows = [], []
     grid = itertools.product(*(range(len(c[d])) for d in DIMS[:-1]))
-    cells = [_cell_of(name, settings) for name in c["cell"]]
+    cells = result.cell_info(settings["units"], settings["flavor"])
     for idx in grid:
         cell = cells[idx[0]]
-        key = [c["cell"][idx[0]], cell.flavor, cell.units, c["length"][idx[1]], c["lr"][idx[2]],
+        key = [c["cell"][idx[0]], cell["flavor"], cell["units"], c["length"][idx[1]], c["lr"][idx[2]],
                c["forget_bias"][idx[3]], c["seed"][idx[4]]]
         values = [final[n][idx] for n in final] + [result.diverged[idx], success[idx]]
         model_rows.append([_fmt(v) for v in key + values])
@@ -346,16 +354,6 @@ def write_tables(result: SweepResult, settings: dict, out: Path, threshold: floa
     atomic_write(out / "history.csv", csv_text(MODEL_COLUMNS + ("epoch", *final), history_rows))
     atomic_write(out / "summary.csv", csv_text(("cell", "length", "lr", "forget_bias") + SUMMARY_COLUMNS,
                                            summary_rows(result, threshold)))
-
-
-def _cell_of(name: str, settings: dict):
-    """The cell a result's name stands for (a spec such as ``lstm:units=10`` sets its own units)."""
-    from latchjax.cells import make_cell
-
-    try:
-        return make_cell(name, settings["units"], settings["flavor"])
-    except ValueError:  # a cell object's name (e.g. flax.GRUCell) is not a spec
-        return type("Named", (), {"flavor": settings["flavor"], "units": settings["units"]})
 
 
 def summary_rows(result: SweepResult, threshold: float) -> list[list]:
@@ -396,3 +394,23 @@ def load(path: str | os.PathLike) -> Run:
         tables["results"][column] = tables["results"][column].astype(bool)
     return Run(tables["results"], tables["history"], tables["summary"],
                json.loads((path / "config.json").read_text()), json.loads((path / "meta.json").read_text()), path)
+
+
+def load_dataset(path: str | os.PathLike):
+    """A run's results as an ``xarray.Dataset`` (needs ``pip install 'latchjax[notebook]'``): every metric
+    over ``(cell, length, lr, forget_bias, seed, epoch)``, ``diverged`` and ``success`` (with the run's
+    threshold), the cells' kind, flavor, units and has_forget_bias as coordinates along ``cell``, and the
+    run's scalar settings as attributes. ``path``: the results directory (or its ``results.npz``).
+
+    Example: ``load_dataset(DIR).success.sel(cell="lstm").mean("seed")``.
+    """
+    path = Path(path)
+    npz = path if path.suffix == ".npz" else path / "results.npz"
+    if not npz.is_file():
+        raise FileNotFoundError(f"{npz}: no results.npz (not a finished latchjax results directory)")
+    config_path = npz.parent / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    ds = load_result(npz).to_xarray(config.get("threshold", 0.9))
+    ds.attrs.update({k: v for k, v in config.items() if isinstance(v, (str, int, float)) and k != "threshold"})
+    ds.attrs["path"] = str(npz.parent)
+    return ds

@@ -82,6 +82,16 @@ def test_load_round_trips(run_dir):
     assert saved.config["seeds"] == 3 and saved.meta["backend"] == "cpu"
 
 
+def test_a_run_records_its_cells_and_loads_as_an_xarray_dataset(run_dir):
+    exact = store.load_result(run_dir / "results.npz")
+    assert [i["kind"] for i in exact.coords["cell_info"]] == ["srnn", "gru"]
+    xr = pytest.importorskip("xarray")
+    ds = latchjax.load_dataset(run_dir)
+    assert isinstance(ds, xr.Dataset) and ds.attrs["threshold"] == 0.9
+    freq = ds.success.sel(cell="gru").mean("seed")
+    np.testing.assert_allclose(freq.values, exact.success_frequency(0.9)["success_freq"][1])
+
+
 def test_wilson_interval_known_values():
     low, high = wilson_interval(np.array([0, 5, 10, 27]), np.array([10, 10, 10, 30]))
     np.testing.assert_allclose(low, [0.0, 0.2366, 0.7225, 0.7438], atol=1e-4)
