@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, help="results directory (default: runs/<preset>-<timestamp>)")
     sweep.add_argument("--force", action="store_true", help="overwrite an existing results directory")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--no-cache", action="store_true", help="compile every program afresh instead of loading it "
+                       "from the compilation cache (~/.cache/latchjax/xla)")
     sweep.add_argument("--format", choices=FORMATS, default="png", help="figure format (default: png)")
     sweep.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted sweep in DIR (its settings "
                        "come from DIR/config.json; finished chunks are not trained again)")

@@ -24,6 +24,7 @@ from latchjax import compare, diagnostics, explain, landscape, plots, runner, st
 from latchjax.bengio import BengioConfig, convergence
 from latchjax.cells import cell_table
 from latchjax.guessing import GuessConfig, guess
+from latchjax.progress import SweepProgress
 from latchjax.results import wilson_interval
 from latchjax.settings import (
     META_KEYS,
@@ -39,56 +40,6 @@ from latchjax.settings import (
 from latchjax.store import RunDirError, SweepDir
 
 __all__ = ["RunDirError"]
-
-
-class ProgressBar:
-    """Compile and training progress with an ETA, on stderr (one line per event when not a TTY)."""
-
-    def __init__(self, total_work: float, quiet: bool = False) -> None:
-        self.total, self.done, self.quiet = total_work, 0.0, quiet
-        self.tty = sys.stderr.isatty()
-        self.t0 = time.perf_counter()
-        self.train_s = 0.0
-        self.bucket_t = 0.0
-
-    def __call__(self, event: str, info: dict) -> None:
-        if self.quiet:
-            return
-        where = f"{info['cell']} lengths {info['lengths'][0]}-{info['lengths'][-1]} ({info['models']} models)"
-        # every device reports each epoch of its share of the chunk's models
-        work = info["models"] * info["max_length"] / info["epochs"] / info.get("devices", 1)
-        if event == "start":
-            self._show(f"compiling {where}")
-        elif event == "compiled":
-            self.bucket_t = time.perf_counter()
-        elif event == "epoch":
-            self.done += work
-            elapsed = time.perf_counter() - self.t0
-            rate = self.done / (self.train_s + time.perf_counter() - self.bucket_t)
-            eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-            filled = int(30 * self.done / self.total)
-            self._show(f"[{'#' * filled}{'.' * (30 - filled)}] {100 * self.done / self.total:3.0f}% {where} "
-                       f"epoch {info['epoch']}/{info['epochs']} | elapsed {_clock(elapsed)} ETA {_clock(eta)}")
-        elif event == "done":
-            self.train_s += info["run_s"]
-
-    def _show(self, text: str) -> None:
-        if self.tty:
-            sys.stderr.write("\r\033[K" + text)
-        else:
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if not self.quiet and self.tty:
-            sys.stderr.write("\n")
-
-
-def _clock(seconds: float) -> str:
-    if seconds != seconds:  # nan
-        return "?"
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}:{secs:02d}"
 
 
 def _versions() -> dict[str, str]:
@@ -189,6 +140,8 @@ def _open_sweep(args: argparse.Namespace, process: int) -> SweepDir:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     process, processes = _init_distributed(args)
+    if not args.no_cache:
+        runner.enable_compilation_cache()
     with _open_sweep(args, process) as run:
         _barrier("config", processes)
         config = run.config
@@ -210,15 +163,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         done_before = chunks.finished(plan)
         if done_before and process == 0 and not args.quiet:
             print(f"resuming {run.path}: {done_before} of {len(plan)} chunks already done", file=sys.stderr)
-        bar = ProgressBar(sum(c.models * max(c.lengths) for c in todo), args.quiet)
-        try:
-            runner.train_chunks(cfg, plan, chunks, owns, progress=bar, devices=devices)
-        except KeyboardInterrupt:
-            bar.close()
-            print(f"latchjax: interrupted; {chunks.finished(plan)} of {len(plan)} chunks are saved in "
-                  f"{run.path / 'chunks'}. Resume with: latchjax sweep --resume {run.path}", file=sys.stderr)
-            return 130
-        bar.close()
+        with SweepProgress.for_plan(todo, cfg.epochs, args.quiet or process != 0) as bar:
+            try:
+                runner.train_chunks(cfg, plan, chunks, owns, progress=bar, devices=devices)
+            except KeyboardInterrupt:
+                bar.close()
+                print(f"latchjax: interrupted; {chunks.finished(plan)} of {len(plan)} chunks are saved in "
+                      f"{run.path / 'chunks'}. Resume with: latchjax sweep --resume {run.path}", file=sys.stderr)
+                return 130
         _barrier("trained", processes)
         if process != 0:
             print(f"process {process}: trained its {len(todo)} chunks of {run.path}")

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -28,7 +29,7 @@ from latchjax.config import SweepConfig
 from latchjax.data import Dataset, make_dataset
 from latchjax.results import SweepResult
 from latchjax.tasks import make_task
-from latchjax.trainer import METRICS, Data, Hparams, compile_lowered, make_program, make_train
+from latchjax.trainer import METRICS, Data, Hparams, Program, compile_lowered, finish, make_program, make_train
 
 
 def bucket_lengths(lengths: tuple[int, ...], buckets: int) -> list[tuple[int, ...]]:
@@ -165,6 +166,22 @@ def plan_sweep(cfg: SweepConfig, memory: int | None = None, chunk_models: int | 
 MAX_CHUNKS = 100_000
 
 
+def compilation_cache_dir() -> Path:
+    """Where compiled programs are kept between runs: ``$XDG_CACHE_HOME/latchjax/xla`` (``~/.cache/...``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "latchjax" / "xla"
+
+
+def enable_compilation_cache(directory: Path | None = None) -> Path:
+    """Turn on JAX's persistent compilation cache in ``directory`` (default :func:`compilation_cache_dir`), so a
+    second run of the same sweep loads its programs instead of compiling them; results do not change
+    (tests/test_chunks.py). ``latchjax sweep`` does this unless ``--no-cache``."""
+    directory = Path(directory or compilation_cache_dir())
+    directory.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(directory))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return directory
+
+
 def _gb(n: float) -> str:
     return f"{n / 2**30:.3g} GB"
 
@@ -255,8 +272,7 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
     datasets: dict[tuple, Dataset] = {}
     programs: dict[tuple[int, int], Any] = {}
     grids: dict[int, Hparams] = {}  # per cell: the hyperparameters of all its models
-    infos = {chunk.index: _chunk_info(cfg, chunk, len(devices)) for chunk in plan}
-    on_epoch = (lambda tag, e: progress("epoch", infos[int(tag)] | {"epoch": int(e) + 1})) if progress else None
+    infos = {chunk.index: _chunk_info(cfg, chunk) for chunk in plan}
     trained = 0
     for chunk in plan:
         if not owns(chunk) or store.load(chunk) is not None:
@@ -272,18 +288,28 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
         if chunk.cell_index not in grids:
             grids[chunk.cell_index] = model_grid(cfg, cell)
         hparams = jax.tree.map(lambda a: a[pick], grids[chunk.cell_index])
-        args = (hparams, Data(jnp.asarray(data.lengths), data.x_train, data.y_train, data.x_val, data.y_val),
-                np.int32(chunk.index))
+        args = (hparams, Data(jnp.asarray(data.lengths), *map(jnp.asarray, (data.x_train, data.y_train, data.x_val,
+                                                                              data.y_val))))
         info = infos[chunk.index]
         report = (lambda event, **extra: progress(event, info | extra)) if progress else (lambda *a, **k: None)
         t0 = time.perf_counter()
         program_key = (chunk.cell_index, chunk.bucket)
         if program_key not in programs:
             report("start")
-            programs[program_key] = compile_lowered(make_program(cell, cfg, on_epoch, devices).lower(*args))
+            program = make_program(cell, cfg, devices)
+            state = jax.eval_shape(program.init, *args)
+            programs[program_key] = Program(compile_lowered(program.init.lower(*args)),
+                                            compile_lowered(program.epoch.lower(state, *args, np.int32(0))))
         t1 = time.perf_counter()
         report("compiled", compile_s=t1 - t0)
-        out = jax.tree.map(lambda a: np.asarray(a)[:, : chunk.stop - chunk.start], programs[program_key](*args))
+        program = programs[program_key]
+        state, history = program.init(*args), []
+        for e in range(cfg.epochs):
+            state, metrics = program.epoch(state, *args, np.int32(e))
+            history.append(jax.block_until_ready(metrics))
+            report("epoch", epoch=e + 1)
+        metrics = jax.tree.map(lambda *a: np.stack(a, axis=-1), *history)
+        out = jax.tree.map(lambda a: np.asarray(a)[:, : chunk.stop - chunk.start], finish(state, metrics))
         t2 = time.perf_counter()
         report("done", compile_s=t1 - t0, run_s=t2 - t1)
         out["timing"] = {"compile_s": np.float64(t1 - t0), "run_s": np.float64(t2 - t1)}
@@ -292,11 +318,11 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
     return trained
 
 
-def _chunk_info(cfg: SweepConfig, chunk: Chunk, devices: int) -> dict:
+def _chunk_info(cfg: SweepConfig, chunk: Chunk) -> dict:
     """What progress reports say about a chunk."""
     cell = make_cell(cfg.cells[chunk.cell_index], cfg.units, cfg.flavor)
     return {"cell": cell.name, "lengths": chunk.lengths, "max_length": max(chunk.lengths), "models": chunk.models,
-            "epochs": cfg.epochs, "devices": devices, "chunk": chunk.index}
+            "epochs": cfg.epochs, "chunk": chunk.index}
 
 
 def collect(cfg: SweepConfig, plan: list[Chunk], store: Any,

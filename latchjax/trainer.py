@@ -2,9 +2,10 @@
 
 :func:`make_train` returns ``train(hparams, data)``: initialise, then a ``lax.scan`` over epochs of a
 ``lax.scan`` over minibatches of the masked time scan (:func:`latchjax.model.run_cell`). Both arguments
-are pytrees (:class:`Hparams`, :class:`Data`), so batching whole sweeps is a matter of axes:
-:func:`make_program` vmaps it over models (``in_axes=(0, None)``: hyperparameters per model, data shared)
-and over lengths (``(None, 0)``), optionally splits the model axis across devices, and jits it.
+are pytrees (:class:`Hparams`, :class:`Data`), so batching whole sweeps is a matter of axes: over models
+``in_axes=(0, None)`` (hyperparameters per model, data shared), over lengths ``(None, 0)``.
+:func:`make_program` does that for the runner with the same two pieces (:class:`Trainer`: ``init`` and one
+``epoch``), jitted, optionally splitting the model axis across devices.
 
 Sequences are left-padded to the longest length of a program and the state is held at its initial
 value until a model's own first element, so a length-L model inside a mixed-length program computes
@@ -49,29 +50,33 @@ class Data(NamedTuple):
     y_val: jax.Array
 
 
-OnEpoch = Callable[[Any, Any], None]
+class Trainer(NamedTuple):
+    """One model's training in two pure pieces, so a caller can run the epochs one call at a time:
+    ``init(hparams, data) -> state`` and ``epoch(state, hparams, data, index) -> (state, metrics)``, where
+    ``metrics`` holds this epoch's :data:`METRICS` and ``finite`` (no loss was NaN or infinite)."""
+
+    init: Callable[..., Any]
+    epoch: Callable[..., tuple[Any, dict]]
 
 
-def make_train(cell: Cell, cfg: SweepConfig, on_epoch: OnEpoch | None = None) -> Callable[..., dict]:
-    """``train(hparams, data, tag=0) -> outputs`` for one model: the metrics of every epoch
-    (:data:`METRICS`, each ``(epochs,)``), ``diverged`` and the final ``params``.
-
-    ``on_epoch(tag, epoch_index)`` is called from the compiled program (``jax.debug.callback``) at the
-    end of every epoch, once for all the models of a vmapped program; ``tag`` is whatever the caller
-    passed (the runner passes its chunk's index). It only reports progress and changes no result.
-    """
+def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
+    """The :class:`Trainer` of one model: initialisation (:func:`latchjax.model.initial_params` and the
+    optimizer's state), then per epoch a shuffle, a ``lax.scan`` over minibatches of the masked time scan,
+    and a validation pass."""
     batch = cfg.batch_size
     n_train = cfg.n_train
     n_batches = -(-n_train // batch)  # Keras keeps a last, smaller batch
     n_pad = n_batches * batch - n_train
     make_optimizer = resolve_optimizer(cfg.optimizer, cell.flavor)
 
-    def train(hparams: Hparams, data: Data, tag: Any = 0) -> dict:
+    def init(hparams: Hparams, data: Data) -> tuple:
         n_in, max_length = data.x_train.shape[-1], data.x_train.shape[-2]
-        _, k_shuffle = jax.random.split(hparams.key)
         params = initial_params(cell, cfg, hparams.key, hparams.forget_bias, n_in, data.length, max_length)
+        return params, make_optimizer(hparams.lr).init(params)
+
+    def epoch(state: tuple, hparams: Hparams, data: Data, index: jax.Array) -> tuple[tuple, dict]:
         tx = make_optimizer(hparams.lr)
-        start = max_length - data.length
+        start = data.x_train.shape[-2] - data.length
         weights = jnp.concatenate([jnp.ones(n_train), jnp.zeros(n_pad)]).reshape(n_batches, batch)
 
         def batch_loss(params, x, y, weight):
@@ -86,51 +91,79 @@ def make_train(cell: Cell, cfg: SweepConfig, on_epoch: OnEpoch | None = None) ->
             updates, opt_state = tx.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), (loss, acc)
 
-        def epoch(state, inputs):
-            epoch_key, epoch_index = inputs
-            order = jax.random.permutation(epoch_key, n_train)
-            order = jnp.concatenate([order, order[:n_pad]]).reshape(n_batches, batch)
-            state, (losses, accs) = jax.lax.scan(minibatch, state, (order, weights))
-            sizes = weights.sum(axis=1)
-            train_loss = jnp.sum(losses * sizes) / n_train  # Keras's running mean over the epoch
-            train_acc = jnp.sum(accs * sizes) / n_train
-            val_loss, val_acc = batch_loss(state[0], data.x_val, data.y_val, jnp.ones(data.y_val.shape[0]))
-            finite = jnp.all(jnp.isfinite(losses)) & jnp.isfinite(val_loss)
-            metrics = (train_loss, jnp.where(finite, train_acc, jnp.nan), val_loss, jnp.where(finite, val_acc, jnp.nan))
-            if on_epoch is not None:
-                jax.debug.callback(on_epoch, tag, epoch_index)
-            return state, (metrics, finite)
+        _, k_shuffle = jax.random.split(hparams.key)  # the other half initialised the model
+        epoch_key = jax.random.split(k_shuffle, cfg.epochs)[index]
+        order = jax.random.permutation(epoch_key, n_train)
+        order = jnp.concatenate([order, order[:n_pad]]).reshape(n_batches, batch)
+        state, (losses, accs) = jax.lax.scan(minibatch, state, (order, weights))
+        sizes = weights.sum(axis=1)
+        train_loss = jnp.sum(losses * sizes) / n_train  # Keras's running mean over the epoch
+        train_acc = jnp.sum(accs * sizes) / n_train
+        val_loss, val_acc = batch_loss(state[0], data.x_val, data.y_val, jnp.ones(data.y_val.shape[0]))
+        finite = jnp.all(jnp.isfinite(losses)) & jnp.isfinite(val_loss)
+        metrics = {"train_loss": train_loss, "train_acc": jnp.where(finite, train_acc, jnp.nan),
+                   "val_loss": val_loss, "val_acc": jnp.where(finite, val_acc, jnp.nan), "finite": finite}
+        return state, metrics
 
-        epoch_keys = jax.random.split(k_shuffle, cfg.epochs)
-        epochs = (epoch_keys, jnp.arange(cfg.epochs))
-        (params, _), (metrics, finite) = jax.lax.scan(epoch, (params, tx.init(params)), epochs)
-        diverged = ~jnp.all(finite)
-        return dict(zip(METRICS, metrics)) | {"diverged": diverged, "params": params}
+    return Trainer(init, epoch)
+
+
+def finish(state: tuple, metrics: dict) -> dict:
+    """A model's outputs from its final state and its per-epoch metrics (each with a trailing epoch axis):
+    every :data:`METRICS` array, ``diverged`` (a loss was not finite in some epoch) and the final ``params``."""
+    return {name: metrics[name] for name in METRICS} | {"diverged": ~jnp.all(metrics["finite"], axis=-1),
+                                                         "params": state[0]}
+
+
+def make_train(cell: Cell, cfg: SweepConfig) -> Callable[[Hparams, Data], dict]:
+    """``train(hparams, data) -> outputs``: one model's whole training as one pure function (its epochs a
+    ``lax.scan``): the metrics of every epoch (:data:`METRICS`, each ``(epochs,)``), ``diverged`` and the
+    final ``params``. Vmap it over models with ``in_axes=(0, None)`` and over lengths with ``(None, 0)``."""
+    trainer = make_trainer(cell, cfg)
+
+    def train(hparams: Hparams, data: Data) -> dict:
+        def epoch(state, index):
+            return trainer.epoch(state, hparams, data, index)
+
+        state, metrics = jax.lax.scan(epoch, trainer.init(hparams, data), jnp.arange(cfg.epochs))
+        return finish(state, metrics)
 
     return train
 
 
-def make_program(cell: Cell, cfg: SweepConfig, on_epoch: OnEpoch | None = None,
-                 devices: list | None = None) -> Callable[..., dict]:
-    """Jitted ``program(hparams, data, tag)`` training every model of a chunk on every length of a bucket.
+class Program(NamedTuple):
+    """The jitted, vmapped :class:`Trainer` of a chunk: ``init(hparams, data)`` and
+    ``epoch(state, hparams, data, index)`` over every model and length (see :func:`make_program`)."""
+
+    init: Any
+    epoch: Any
+
+
+def make_program(cell: Cell, cfg: SweepConfig, devices: list | None = None) -> Program:
+    """The :class:`Trainer` of ``cell`` for every model of a chunk on every length of a bucket, jitted.
 
     ``hparams`` leaves have shape ``(n_models,)``; ``data`` leaves a leading length axis (with
-    ``cfg.data == "per-seed"`` the data arrays have a model axis after it: ``(n_lengths, n_models, ...)``).
-    Outputs have shape ``(n_lengths, n_models, ...)``. With several ``devices`` the model axis is split
-    across them (``shard_map``: each device trains its own models on a copy of the data; nothing is
-    exchanged), so ``n_models`` must be a multiple of ``len(devices)``.
+    ``cfg.data == "per-seed"`` the data arrays have a model axis after it: ``(n_lengths, n_models, ...)``);
+    state and metrics have shape ``(n_lengths, n_models, ...)``. With several ``devices`` the model axis is
+    split across them (``shard_map``: each device trains its own models on a copy of the data; nothing is
+    exchanged), so ``n_models`` must be a multiple of ``len(devices)``. Epochs are separate calls: the caller
+    reports progress between them, and no host callback keeps the programs out of the compilation cache.
     """
+    trainer = make_trainer(cell, cfg)
     per_seed = cfg.data == "per-seed"
-    data_per_model = Data(None, 0, 0, 0, 0) if per_seed else None
-    per_length = jax.vmap(make_train(cell, cfg, on_epoch), in_axes=(0, data_per_model, None))
-    program = jax.vmap(per_length, in_axes=(None, 0, None))
+    data_axes = Data(None, 0, 0, 0, 0) if per_seed else None
+    init = jax.vmap(jax.vmap(trainer.init, in_axes=(0, data_axes)), in_axes=(None, 0))
+    epoch = jax.vmap(jax.vmap(trainer.epoch, in_axes=(0, 0, data_axes, None)), in_axes=(0, None, 0, None))
     if devices is not None and len(devices) > 1:
         P = jax.sharding.PartitionSpec
         mesh = jax.sharding.Mesh(np.asarray(devices), ("models",))
         data_spec = Data(P(), *(P(None, "models"),) * 4) if per_seed else P()
-        program = jax.shard_map(program, mesh=mesh, in_specs=(P("models"), data_spec, P()),
-                                out_specs=P(None, "models"), check_vma=False)
-    return jax.jit(program)
+        per_model = P(None, "models")
+        init = jax.shard_map(init, mesh=mesh, in_specs=(P("models"), data_spec), out_specs=per_model,
+                             check_vma=False)
+        epoch = jax.shard_map(epoch, mesh=mesh, in_specs=(per_model, P("models"), data_spec, P()),
+                              out_specs=per_model, check_vma=False)
+    return Program(jax.jit(init), jax.jit(epoch))
 
 
 # XLA's CPU backend hands some small reductions inside the time loop to YNNPACK, which costs a
