@@ -20,6 +20,28 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from latchjax.scan import masked_scan
+
+
+@dataclass(frozen=True)
+class MinimalLatch:
+    """Bengio's minimal latch as a recurrence (a :class:`latchjax.cells.Recurrence`): one tanh unit,
+    a_t = w tanh(a_{t-1}) + h_t from a_0 = 0, output tanh(a_t). ``params`` is w; the input h_t is one
+    number per row. :func:`_train_one` trains it; :class:`latchjax.guessing.Latch1` guesses it."""
+
+    def initial_carry(self, batch: int, n_in: int = 1) -> jax.Array:
+        return jnp.zeros((batch,), jnp.float32)
+
+    def step(self, w: jax.Array, a: jax.Array, h: jax.Array) -> tuple[jax.Array, jax.Array]:
+        a = w * jnp.tanh(a) + h
+        return a, jnp.tanh(a)
+
+    def output(self, a: jax.Array) -> jax.Array:
+        return jnp.tanh(a)
+
+
+LATCH = MinimalLatch()
+
 
 @dataclass(frozen=True)
 class BengioConfig:
@@ -68,12 +90,8 @@ def _train_one(key, length, max_length, w0, noise, cfg: BengioConfig):
         index = jnp.clip(t - start, 0, cfg.L - 1)
         inputs = jnp.where(trained_step, h_class[:, index], jnp.where(t >= start, eps, 0.0))
 
-        def step(a, inp):
-            t_i, h_t = inp
-            return jnp.where(t_i >= start, w * jnp.tanh(a) + h_t, a), None
-
-        a, _ = jax.lax.scan(step, jnp.zeros(2 * n), (t, inputs.T))
-        out = jnp.tanh(a)
+        a, _ = masked_scan(lambda a, h_t: LATCH.step(w, a, h_t), LATCH.initial_carry(2 * n), inputs.T, start)
+        out = LATCH.output(a)
         return 0.5 * jnp.sum((out - targets) ** 2), out
 
     params = (jnp.float32(w0), jnp.zeros(cfg.L), jnp.zeros(cfg.L))

@@ -8,7 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from latchjax.cells import KerasCell, RNNCell, make_cell
+from latchjax.cells import Cell, KerasCell, RNNCell, make_cell
+from latchjax.scan import masked_scan
 from latchjax.tasks import make_task
 
 
@@ -23,11 +24,12 @@ def trajectories(cell: KerasCell, params: Any, x: jax.Array) -> dict[str, jax.Ar
         carry, h, gates = cell.step_with_gates(params, carry, x_t)
         return carry, {"h": h, **gates}
 
-    _, out = jax.lax.scan(time_step, cell.initial_carry(x.shape[0], x.shape[2]), jnp.swapaxes(x, 0, 1))
+    _, out = masked_scan(time_step, cell.initial_carry(x.shape[0], x.shape[2]), jnp.swapaxes(x, 0, 1), None,
+                         outputs=True)
     return out
 
 
-def hidden_grad_norms(cell: KerasCell, params: Any, x: jax.Array, y: jax.Array, head: str = "softmax") -> jax.Array:
+def hidden_grad_norms(cell: Cell, params: Any, x: jax.Array, y: jax.Array, head: str = "softmax") -> jax.Array:
     """‖∂loss/∂h_t‖ for every step t: shape (T,). ``params`` = {"cell": ..., "head": ...}; the loss is the
     mean cross-entropy of the batch. Computed by adding a zero perturbation to h_t at every step and
     differentiating with respect to it (vanishing gradients made visible)."""
@@ -40,11 +42,10 @@ def hidden_grad_norms(cell: KerasCell, params: Any, x: jax.Array, y: jax.Array, 
             x_t, delta = inputs
             carry, h = cell.step(params["cell"], state, x_t)
             h = h + delta
-            carry = (h, carry[1]) if isinstance(carry, tuple) else h
-            return carry, h
+            return cell.with_output(carry, h), h
 
         carry0 = cell.initial_carry(x.shape[0], x.shape[2])
-        _, hs = jax.lax.scan(time_step, carry0, (jnp.swapaxes(x, 0, 1), deltas))
+        _, hs = masked_scan(time_step, carry0, (jnp.swapaxes(x, 0, 1), deltas), None, outputs=True)
         return head_loss(head, head_logits(params, hs[-1]), y)[0].mean()
 
     grads = jax.grad(loss)(jnp.zeros((steps, x.shape[0], cell.units), jnp.float32))

@@ -43,6 +43,7 @@ from latchjax.model import initial_params
 from latchjax.prototypes import has_prototypes, prototype_accuracy
 from latchjax.results import DIMS, SweepResult
 from latchjax.runner import forget_bias_values, model_grid, n_inputs
+from latchjax.scan import masked_scan
 
 REST_STEPS = 500
 GATE_ALIASES = {"forget": "f0", "input": "i0", "output": "o0", "update": "z0", "reset": "r0"}
@@ -72,7 +73,7 @@ def rest_jacobian(cell: Any, params: Any, n_in: int, steps: int = REST_STEPS) ->
     def update(flat: jax.Array) -> jax.Array:
         return ravel_pytree(cell.step(params, unravel(flat), x0)[0])[0]
 
-    rest = jax.lax.fori_loop(0, steps, lambda _, s: update(s), flat0)
+    rest, _ = masked_scan(lambda s, _: (update(s), None), flat0, jnp.arange(steps), None)  # no input, no padding
     residual = jnp.max(jnp.abs(update(rest) - rest))
     gates = {}
     if hasattr(cell, "step_with_gates"):

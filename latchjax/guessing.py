@@ -3,15 +3,16 @@
 REPEAT draw every weight uniformly in [-100, 100] UNTIL the net classifies all training sequences
 correctly; then measure it on a fresh test set. "Trials" is the number of guesses drawn.
 
-* Tasks (:data:`TASKS`): ``latch1``, ``latch2``, ``two_sequence``, ``parity`` and ``adding``
-  (LSTM paper, Exp. 4). Every sequence has its own length, drawn uniformly in
-  [length, length_max]; sequences are left-padded and the state is held at zero until a
-  sequence's first element, so each one is processed at exactly its own length.
+* Tasks (:data:`TASKS`, in :mod:`latchjax.guess_tasks`): ``latch1``, ``latch2``, ``two_sequence``,
+  ``parity`` and ``adding`` (LSTM paper, Exp. 4). Every sequence has its own length, drawn uniformly
+  in [length, length_max]; sequences are left-padded and the state is held at zero until a
+  sequence's first element (:func:`latchjax.scan.masked_scan`), so each one is processed at exactly
+  its own length.
 * Architectures (:func:`make_arch`): ``latch1`` (Bengio's latch: one recurrent weight and one
   trainable first input per class), ``unit`` (one tanh unit with self, input and bias weights:
   latch II), ``a1[:n=N]`` / ``a2[:n=N]`` (H&S's fully / sparsely connected sigmoid nets with N
   hidden units and one output unit), and any Keras cell spec (``srnn``, ``lstm:units=2``,
-  ``gru``...) with a Dense(1) read-out.
+  ``gru``...) with a Dense(1) read-out. Each is a :class:`latchjax.cells.Recurrence`.
 
 Guess ``k`` of simulation ``s`` is drawn from ``fold_in(fold_in(key(seed), s), k)``, so the trials
 of a simulation do not depend on how many guesses are evaluated per batch.
@@ -29,123 +30,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from latchjax.bengio import LATCH
 from latchjax.cells import CELL_KINDS, KerasCell, parse_cell
-from latchjax.tasks import signs_positive_first
+from latchjax.guess_tasks import TASK_OPTIONS, TASKS, Batch, GuessTask, make_batch
+from latchjax.scan import masked_scan
 from latchjax.trainer import compile_lowered
 
+__all__ = ["TASKS", "TASK_OPTIONS", "Batch", "GuessTask", "make_batch",  # the tasks, from guess_tasks
+           "Arch", "Latch1", "Recurrent", "CellArch", "make_arch", "run_arch", "correct", "guess_correct",
+           "Evaluator", "make_scorer", "GuessConfig", "GuessResult", "guess", "DEFAULT_ARCH", "ARCH_HELP"]
+
 WEIGHT_RANGE = 100.0
-
-
-# --- tasks --------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Batch:
-    """Sequences left-padded to ``length_max``: ``x (n, T, n_in)``, ``start (n,)`` (index of each
-    sequence's first element), ``target (n,)``."""
-
-    x: np.ndarray
-    start: np.ndarray
-    target: np.ndarray
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return self.x.shape[1] - self.start
-
-
-@dataclass(frozen=True)
-class GuessTask:
-    """A task as H&S define it: how to draw sequences, the targets, and when an output is correct
-    (``|output - target| < tolerance``)."""
-
-    name: str
-    n_in: int
-    targets: tuple[float, float]  # (low, high): the range the read-out must reach
-    tolerance: float
-    length: int  # default minimal length T
-    length_max: Callable[[int], int]  # default longest length for a given T
-    draw: Callable[..., tuple[jax.Array, jax.Array]]  # (key, n, T, j, **options) -> (x, target)
-    doc: str
-
-
-def _draw_latch1(key, n, T, j, *, noise_var=0.2):
-    s = signs_positive_first(n)[:, None]
-    eps = math.sqrt(noise_var) * jax.random.normal(key, j.shape)
-    first = j == 0
-    # channel 0: noise after the first element; channel 1: which trainable first input (+1 / -1) to add
-    x = jnp.stack([jnp.where(first, 0.0, eps), jnp.where(first, s, 0.0)], axis=-1)
-    return x, 0.8 * s[:, 0]
-
-
-def _draw_latch2(key, n, T, j, *, noise_var=0.2):
-    s = signs_positive_first(n)[:, None]
-    eps = math.sqrt(noise_var) * jax.random.normal(key, j.shape)
-    return jnp.where(j == 0, s, eps)[..., None], s[:, 0]
-
-
-def _draw_two_sequence(key, n, T, j, *, N=1, noise_var=0.2):
-    s = signs_positive_first(n)[:, None]
-    eps = math.sqrt(noise_var) * jax.random.normal(key, j.shape)
-    return jnp.where(j < N, s, eps)[..., None], (s[:, 0] > 0).astype(jnp.float32)
-
-
-def _draw_parity(key, n, T, j):
-    bits = jnp.where(jax.random.bernoulli(key, 0.5, j.shape), 1.0, -1.0)
-    bits = jnp.where(j >= 0, bits, 0.0)
-    odd = (jnp.sum(bits > 0, axis=1) % 2) == 1
-    want_odd = signs_positive_first(n) > 0
-    bits = jnp.where((j == 0) & (odd != want_odd)[:, None], -bits, bits)  # flip the first bit to balance
-    return bits[..., None], want_odd.astype(jnp.float32)
-
-
-def _draw_adding(key, n, T, j):
-    k_val, k_1, k_2 = jax.random.split(key, 3)
-    values = jax.random.uniform(k_val, j.shape, minval=-1.0, maxval=1.0)
-    m1 = jax.random.randint(k_1, (n, 1), 0, 10)  # one of the first ten pairs
-    r = jax.random.randint(k_2, (n, 1), 0, T // 2 - 1)  # one of the first T/2 - 1 still unmarked pairs
-    m2 = r + (r >= m1)
-    marked = (j == m1) | (j == m2)
-    values = jnp.where((j == 0) & (m1 == 0), 0.0, values)  # H&S: X1 = 0 when the first pair is marked
-    length = jnp.sum(j >= 0, axis=1, keepdims=True)
-    ends = (j == 0) | (j == length - 1)
-    marker = jnp.where(marked, 1.0, jnp.where(ends, -1.0, 0.0))
-    values, marker = jnp.where(j >= 0, values, 0.0), jnp.where(j >= 0, marker, 0.0)
-    target = 0.5 + jnp.sum(jnp.where(marked, values, 0.0), axis=1) / 4.0
-    return jnp.stack([values, marker], axis=-1), target
-
-
-TASKS: dict[str, GuessTask] = {t.name: t for t in [
-    GuessTask("latch1", 2, (-0.8, 0.8), 0.8, 500, lambda T: T + T // 5, _draw_latch1,
-              "Bengio's latch, L=1: the first input is a free parameter per class; noise variance 0.2 after "
-              "it; targets +-0.8; correct = the output's sign"),
-    GuessTask("latch2", 1, (-1.0, 1.0), 0.1, 500, lambda T: T + T // 5, _draw_latch2,
-              "first input +-1, noise variance 0.2 after it; targets +-1; correct = |error| < 0.1"),
-    GuessTask("two_sequence", 1, (0.0, 1.0), 0.2, 100, lambda T: T + T // 10, _draw_two_sequence,
-              "first N inputs +-1, Gaussian noise variance 0.2 after them; targets 1/0; correct = |error| < 0.2"),
-    GuessTask("parity", 1, (0.0, 1.0), 0.1, 500, lambda T: T + T // 5, _draw_parity,
-              "+-1 inputs; target 1 for an odd number of +1, else 0; correct = |error| < 0.1"),
-    GuessTask("adding", 2, (0.0, 1.0), 0.04, 100, lambda T: T + T // 10, _draw_adding,
-              "pairs (value in [-1,1], marker); target 0.5 + (X1+X2)/4; correct = |error| < 0.04"),
-]}
-TASK_OPTIONS = {"latch1": ("noise_var",), "latch2": ("noise_var",), "two_sequence": ("N", "noise_var"),
-                "parity": (), "adding": ()}
-
-
-def make_batch(task: GuessTask, key: jax.Array, n: int, length: int, length_max: int, **options) -> Batch:
-    """``n`` sequences of ``task``, each of a length drawn uniformly in [length, length_max]."""
-    k_len, k_draw = jax.random.split(key)
-    lengths = jax.random.randint(k_len, (n,), length, length_max + 1)
-    start = length_max - lengths
-    j = jnp.arange(length_max)[None, :] - start[:, None]  # position within the sequence; < 0 is padding
-    x, target = task.draw(k_draw, n, length, j, **options)
-    x = jnp.where((j >= 0)[..., None], x, 0.0)
-    return Batch(np.asarray(x, np.float32), np.asarray(start, np.int32), np.asarray(target, np.float32))
 
 
 # --- architectures ------------------------------------------------------------------------------
 
 class Arch:
-    """A network whose every weight is guessed: ``shapes(n_in)`` gives the parameter pytree's
-    shapes, ``step``/``readout`` run it, ``output_range`` is what its read-out can reach."""
+    """A network whose every weight is guessed, a :class:`latchjax.cells.Recurrence`: ``shapes(n_in)``
+    gives the parameter pytree's shapes; ``initial_carry(batch, n_in)``, ``step(params, carry, x_t) ->
+    (carry, out)`` and ``output(carry)`` run it; ``readout(params, carry)`` is its answer at a
+    sequence's end (the output, unless a read-out layer follows); ``output_range`` is what that
+    answer can reach."""
 
     name: str
     output_range: tuple[float, float]
@@ -153,14 +58,17 @@ class Arch:
     def shapes(self, n_in: int) -> Any:
         raise NotImplementedError
 
-    def initial_carry(self, batch: int) -> Any:
+    def initial_carry(self, batch: int, n_in: int) -> Any:
         raise NotImplementedError
 
-    def step(self, params: Any, carry: Any, x_t: jax.Array) -> Any:
+    def step(self, params: Any, carry: Any, x_t: jax.Array) -> tuple[Any, jax.Array]:
+        raise NotImplementedError
+
+    def output(self, carry: Any) -> jax.Array:
         raise NotImplementedError
 
     def readout(self, params: Any, carry: Any) -> jax.Array:
-        raise NotImplementedError
+        return self.output(carry)
 
     def n_weights(self, n_in: int) -> int:
         """The weights that take part (a sparse net draws, but never uses, the others)."""
@@ -177,8 +85,9 @@ class Arch:
 
 @dataclass(frozen=True)
 class Latch1(Arch):
-    """Bengio's minimal latch with L = 1: a_t = w tanh(a_{t-1}) + h_t, output tanh(a_T). h_1 is a free
-    parameter per class (``h_pos``, ``h_neg``); later h_t are the task's noise. 3 parameters."""
+    """Bengio's minimal latch with L = 1 (:data:`latchjax.bengio.LATCH`: a_t = w tanh(a_{t-1}) + h_t,
+    output tanh(a_T)). h_1 is a free parameter per class (``h_pos``, ``h_neg``); later h_t are the
+    task's noise. 3 parameters."""
 
     name: str = "latch1"
     output_range: tuple[float, float] = (-1.0, 1.0)
@@ -188,15 +97,15 @@ class Latch1(Arch):
             raise ValueError("arch: latch1 only runs the latch1 task (its inputs carry the class of the free first input)")
         return {"w": (), "h_pos": (), "h_neg": ()}
 
-    def initial_carry(self, batch):
-        return jnp.zeros((batch,), jnp.float32)
+    def initial_carry(self, batch, n_in):
+        return LATCH.initial_carry(batch, n_in)
 
     def step(self, p, a, x_t):
         h = x_t[:, 0] + jnp.where(x_t[:, 1] > 0, p["h_pos"], 0.0) + jnp.where(x_t[:, 1] < 0, p["h_neg"], 0.0)
-        return p["w"] * jnp.tanh(a) + h
+        return LATCH.step(p["w"], a, h)
 
-    def readout(self, p, a):
-        return jnp.tanh(a)
+    def output(self, a):
+        return LATCH.output(a)
 
 
 @dataclass(frozen=True)
@@ -226,7 +135,7 @@ class Recurrent(Arch):
         full = super().n_weights(n_in)
         return full - (self.hidden * self.hidden - self.hidden + 1) if self.sparse else full
 
-    def initial_carry(self, batch):
+    def initial_carry(self, batch, n_in):
         return jnp.zeros((batch, self.hidden), jnp.float32), jnp.zeros((batch,), jnp.float32)
 
     def _act(self, net):
@@ -244,9 +153,9 @@ class Recurrent(Arch):
         h = self._act(net_h + p["bh"])
         oo = 0.0 if self.sparse else p["oo"]
         o = self._act((h * p["ho"]).sum(-1) + oo * o + (x_t * p["xo"]).sum(-1) + p["bo"])
-        return h, o
+        return (h, o), o
 
-    def readout(self, p, carry):
+    def output(self, carry):
         return carry[1]
 
 
@@ -271,14 +180,17 @@ class CellArch(Arch):
         return {"cell": jax.tree.map(lambda s: tuple(s.shape), cell),
                 "kernel": (self.cell.units,), "bias": ()}
 
-    def initial_carry(self, batch):
-        return self.cell.initial_carry(batch, 1)
+    def initial_carry(self, batch, n_in):
+        return self.cell.initial_carry(batch, n_in)
 
     def step(self, p, carry, x_t):
-        return self.cell.step(p["cell"], carry, x_t)[0]
+        return self.cell.step(p["cell"], carry, x_t)
+
+    def output(self, carry):
+        return self.cell.output(carry)
 
     def readout(self, p, carry):
-        h = self.cell.output(carry)
+        h = self.output(carry)
         z = (h * p["kernel"]).sum(-1) + p["bias"]
         return jax.nn.sigmoid(z) if self.squash == "sigmoid" else jnp.tanh(z)
 
@@ -327,16 +239,13 @@ def make_arch(spec: str, task: GuessTask) -> Arch:
 
 
 def run_arch(arch: Arch, params: Any, x: jax.Array, start: jax.Array) -> jax.Array:
-    """Outputs at each sequence's end, ``(n,)``; the state stays at zero before ``start``."""
-    n, T, _ = x.shape
+    """Read-outs at each sequence's end, ``(n,)``; the state stays at zero before ``start`` (one per row)."""
+    n, _, n_in = x.shape
 
-    def step(carry, inputs):
-        t, x_t = inputs
-        new = arch.step(params, carry, x_t)
-        active = t >= start
-        return jax.tree.map(lambda a, b: jnp.where(active.reshape(-1, *[1] * (a.ndim - 1)), a, b), new, carry), None
+    def step(carry, x_t):
+        return arch.step(params, carry, x_t)
 
-    carry, _ = jax.lax.scan(step, arch.initial_carry(n), (jnp.arange(T), jnp.swapaxes(x, 0, 1)))
+    carry, _ = masked_scan(step, arch.initial_carry(n, n_in), jnp.swapaxes(x, 0, 1), start)
     return arch.readout(params, carry)
 
 

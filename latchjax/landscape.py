@@ -17,6 +17,7 @@ import numpy as np
 
 from latchjax.cells import KerasCell
 from latchjax.model import head_logits, head_loss, run_cell
+from latchjax.scan import masked_scan
 from latchjax.tasks import latch
 
 # Parameters of a one-unit Keras cell a latch surface can vary: name -> (params key, flat index, cells)
@@ -39,7 +40,8 @@ def pascanu_surface(w: np.ndarray, b: np.ndarray, steps: int = 50, x0: float = 0
     def step(x, _):
         return ww * jax.nn.sigmoid(x) + bb, None
 
-    x, _ = jax.lax.scan(step, jnp.full(ww.shape, x0, jnp.float32), None, length=steps)
+    # no input: the steps themselves are what is scanned over (and no step is padding)
+    x, _ = masked_scan(step, jnp.full(ww.shape, x0, jnp.float32), jnp.arange(steps), None)
     return np.asarray((jax.nn.sigmoid(x) - target) ** 2)
 
 

@@ -27,12 +27,15 @@ def _hold(active: jax.Array, new: Carry, old: Carry) -> Carry:
 
 
 def masked_scan(step: Callable[[Carry, Any], tuple[Carry, Any]], carry: Carry, xs: Any,
-                start: int | jax.Array = 0, *, outputs: bool = False, unroll: int = 1) -> tuple[Carry, Any]:
+                start: int | jax.Array | None = 0, *, outputs: bool = False, unroll: int = 1) -> tuple[Carry, Any]:
     """Scan ``step(carry, x_t) -> (carry, out_t)`` over the leading (time) axis of ``xs``.
 
     Steps ``t < start`` are left padding: the carry keeps its value (``start`` a scalar for the whole
     batch, or an array ``(batch,)`` with one start per row, matched against the leading axis of every
-    carry leaf). Returns ``(final carry, outs)``: ``outs`` stacks every step's ``out_t`` along a new
+    carry leaf). ``start=None`` says no step is padding: every step runs unmasked, a plain ``lax.scan``
+    (the diagnostics and landscapes of unpadded sequences; holding at ``start=0`` selects the same
+    values, but XLA may fuse the select into the step and round the last bit differently). Returns
+    ``(final carry, outs)``: ``outs`` stacks every step's ``out_t`` along a new
     leading time axis when ``outputs`` is true (what a padded step emits is ``step``'s value there;
     callers mask it if they need to), else ``None``.
 
@@ -43,6 +46,12 @@ def masked_scan(step: Callable[[Carry, Any], tuple[Carry, Any]], carry: Carry, x
             return h, h
         h_T, _ = masked_scan(step, jnp.zeros(2), xs, start=jnp.array([0, 2]))   # xs: (T, 2)
     """
+    if start is None:
+        def plain(state: Carry, x_t: Any) -> tuple[Carry, Any]:
+            new, out = step(state, x_t)
+            return new, (out if outputs else None)
+
+        return jax.lax.scan(plain, carry, xs, unroll=unroll)
     start = jnp.asarray(start)
     length = jax.tree.leaves(xs)[0].shape[0]
 

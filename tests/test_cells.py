@@ -164,3 +164,28 @@ def test_trajectories_match_the_cell(kind):
         np.testing.assert_allclose(h[1:], z[1:] * h[:-1] + (1 - z[1:]) * cand[1:], rtol=1e-5, atol=1e-6)
     else:
         assert ((out["forget"] >= 0) & (out["forget"] <= 1)).all()
+
+
+def test_every_recurrence_follows_the_one_cell_protocol():
+    """Cells, Bengio's latch and the nets of random guessing are all Recurrences; cells are Cells."""
+    from latchjax.bengio import LATCH
+    from latchjax.cells import Cell, Recurrence, RNNCell
+    from latchjax.guessing import TASKS, make_arch
+
+    cells = [RNNCell(kind, 2, flavor) for kind, flavor in [("srnn", "keras2"), ("lstm", "torch"), ("brc", "keras3")]]
+    cells += [make_cell(nn.LSTMCell(features=2)), make_cell(nn.GRUCell(features=2))]
+    nets = [make_arch(spec, TASKS[task]) for task, spec in
+            [("latch1", "latch1"), ("latch2", "unit"), ("parity", "a1"), ("parity", "a2"), ("parity", "gru")]]
+    for cell in cells:
+        assert isinstance(cell, Cell) and isinstance(cell, Recurrence)
+    for recurrence in [*nets, LATCH]:
+        assert isinstance(recurrence, Recurrence) and not isinstance(recurrence, Cell)
+    assert not isinstance(nn.LSTMCell(features=2), Recurrence)  # a bare Flax cell needs its FlaxCell
+    for cell in cells:  # with_output replaces exactly what output reads
+        carry = cell.initial_carry(3, 1)
+        h = jnp.full((3, 2), 0.5)
+        new = cell.with_output(carry, h)
+        np.testing.assert_array_equal(cell.output(new), h)
+        assert jax.tree.structure(new) == jax.tree.structure(carry)
+        leaves = jax.tree.leaves(new)
+        assert sum(leaf is h for leaf in leaves) == 1  # the other parts of the carry are kept

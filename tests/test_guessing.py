@@ -109,10 +109,13 @@ class OneWeight(Arch):
     def shapes(self, n_in):
         return {"w": ()}
 
-    def initial_carry(self, batch):
+    def initial_carry(self, batch, n_in):
         return jnp.zeros((batch,))
 
     def step(self, p, carry, x_t):
+        return carry, carry
+
+    def output(self, carry):
         return carry
 
     def readout(self, p, carry):
