@@ -34,12 +34,14 @@ from latchjax.scan import masked_scan
 
 # The most cell parameters at which forward mode is expected to be no slower than reverse mode, per JAX
 # backend. Forward mode halves the sequential steps but does ~n_params times the arithmetic per step.
-# "cpu" is measured (benchmarks/bench_gradient.py, 240 vmapped models, batch 16, T=100, 2-core VM): forward
-# is 3x faster for SimpleRNN(1) (3 parameters), even for SimpleRNN(2) (8), 1.5-2x slower for GRU(1) (9) and
-# LSTM(1) (12), 3.5-18x slower from 24 up. Elsewhere (GPU, TPU: a launch per scan step, the per-step work
-# of tiny cells far below the device's width) the bound admits every one-unit cell of every flavour (at
-# most 16: a torch LSTM(1)) and nothing larger; an estimate until bench_gradient.py is run there.
-FORWARD_MAX_PARAMS = {"cpu": 8}
+# "cpu" is measured (benchmarks/bench_gradient.py, 240 vmapped models, batch 16, T=100, 2-core VM, where
+# the step's arithmetic, not the loop, is what costs): forward mode is 2-4x faster for SimpleRNN(1)
+# (3 parameters), about even for SimpleRNN(2) (8), 2-3.5x slower for every gated one-unit cell (JANET 6,
+# BRC 7, GRU 9, LSTM 12 parameters) and 3.5-18x slower from 24 parameters up. On an accelerator (a launch
+# per scan step, the per-step work of tiny cells far below the device's width) the bound admits every
+# one-unit cell of every flavour (at most 16: a torch LSTM(1)) and nothing of 4 units: an estimate from
+# the step counts, to be replaced by bench_gradient.py's numbers measured there.
+FORWARD_MAX_PARAMS = {"cpu": 4}
 FORWARD_MAX_PARAMS_ACCELERATOR = 16
 
 
@@ -52,11 +54,12 @@ def n_cell_params(cell: Cell, n_in: int) -> int:
 def forward_is_cheaper(cell: Cell, n_in: int, backend: str | None = None) -> bool:
     """Whether forward-mode gradients (:func:`forward_value_and_grad`) are expected to be no slower than
     backpropagation through time for ``cell`` reading ``n_in`` inputs on ``backend`` (default: JAX's
-    default backend): whether it has at most :data:`FORWARD_MAX_PARAMS` parameters (read-out excluded).
+    default backend): whether it has at most ``FORWARD_MAX_PARAMS[backend]`` parameters (read-out excluded;
+    :data:`FORWARD_MAX_PARAMS_ACCELERATOR` for a backend not listed).
 
-    What ``--gradient auto`` asks. The sensitivities cost (state size) x (parameters) numbers per row and
-    about that many times a plain step's arithmetic, growing as ``units^3``; reverse mode's extra cost is
-    one more scan of the same length and the stored history, whatever the size.
+    What ``--gradient auto`` asks. The sensitivities are (state size) x (parameters) numbers per row, growing
+    as ``units^3``, and each step costs about ``n_params`` plain steps; reverse mode's extra cost is one more
+    scan of the same length and the stored history, whatever the size.
     """
     backend = backend or jax.default_backend()
     bound = FORWARD_MAX_PARAMS.get(backend, FORWARD_MAX_PARAMS_ACCELERATOR)

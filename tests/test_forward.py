@@ -1,11 +1,12 @@
 """Forward-mode gradients (latchjax.forward) against reverse mode (jax.value_and_grad of model_loss)."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from latchjax.cells import KINDS, RNNCell
+from latchjax.cells import KINDS, FlaxCell, RNNCell
 from latchjax.forward import forward_is_cheaper, forward_value_and_grad, n_cell_params
 from latchjax.model import init_head, model_loss
 
@@ -81,9 +82,17 @@ def test_forward_gradients_per_row_start_vmapped_models_and_extra_params():
         assert_same(got, want)
 
 
+def test_forward_gradients_of_a_flax_cell():
+    cell = FlaxCell(nn.GRUCell(features=2))
+    params, x, y, weight = problem(cell, "sigmoid", 1, 3)
+    assert_same(jax.jit(lambda: forward_value_and_grad(cell, "sigmoid", params, x, y, weight, 2))(),
+                jax.jit(lambda: reverse(cell, "sigmoid", params, x, y, weight, 2))())
+
+
 def test_forward_is_cheaper_for_tiny_cells_only():
     assert n_cell_params(RNNCell("lstm", 1, "keras2"), 1) == 12
-    assert forward_is_cheaper(RNNCell("srnn", 1), 1, "cpu")
+    assert forward_is_cheaper(RNNCell("srnn", 1), 1, "cpu") and forward_is_cheaper(RNNCell("srnn", 1, "torch"), 1, "cpu")
+    assert not forward_is_cheaper(RNNCell("janet", 1), 1, "cpu")
     assert not forward_is_cheaper(RNNCell("lstm", 1), 1, "cpu")
     for kind, flavor in KIND_FLAVORS:  # on a GPU: every one-unit cell, no cell of 4 units
         assert forward_is_cheaper(RNNCell(kind, 1, flavor), 1, "gpu")
