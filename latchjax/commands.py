@@ -180,63 +180,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                  "compile_s": round(sum(t["compile_s"] for t in result.timing.values()), 2),
                  "run_s": round(sum(t["run_s"] for t in result.timing.values()), 2)}
         run.finish(result, meta, cfg.threshold,
-                   draw=lambda figures: plots.draw_all(result, figures, cfg.threshold, _title(config), args.format))
+                   draw=lambda figures: plots.draw_all(result, figures, cfg.threshold, plots.run_title(config), args.format))
     if not args.quiet:
-        print(_summary_text(run.path))
+        print(store.summary_text(run.path))
     print(f"results in {run.path}  (compile {meta['compile_s']:.1f} s, training {meta['run_s']:.1f} s)")
     return 0
 
 
-DATA_CAPTIONS = {"shared": "data shared (one dataset per length for all seeds)",
-                 "per-seed": "data per seed (each seed its own dataset)"}
-
-
-def _data_caption(config: dict) -> str:
-    """How the seeds of a point relate: the data mode, and the head init where it is not the framework's."""
-    head = config.get("head_init", "random")
-    return DATA_CAPTIONS[config.get("data", "shared")] + ("" if head == "random" else f", head init {head}")
-
-
-def _title(config: dict) -> str:
-    cells = ", ".join(config["cells"])
-    return (f"{config['preset']}: {config['task']}, {cells} ({config['flavor']}, {config['units']} unit"
-            f"{'s' if config['units'] > 1 else ''}), {config['split']} split, {config['epochs']} epochs\n"
-            f"{_data_caption(config)}")
-
-
-def _read_run(path: Path):
-    if (path / "config.json").is_file() and not (path / "results.npz").is_file() and (path / "chunks").is_dir():
-        raise SettingsError(f"{path}: the sweep is not finished; finish it with: latchjax sweep --resume {path}")
-    if not (path / "results.npz").is_file() or not (path / "config.json").is_file():
-        raise SettingsError(f"{path}: not a latchjax results directory (no results.npz / config.json)")
-    return store.load_result(path / "results.npz"), json.loads((path / "config.json").read_text())
-
-
 def cmd_plot(args: argparse.Namespace) -> int:
-    result, config = _read_run(args.dir)
-    for path in plots.draw_all(result, args.dir / "figures", config["threshold"], _title(config), args.format):
+    result, config = store.read_run(args.dir)
+    for path in plots.draw_all(result, args.dir / "figures", config["threshold"], plots.run_title(config), args.format):
         print(path)
     return 0
 
 
-def _summary_text(path: Path) -> str:
-    result, config = _read_run(path)
-    rows = store.summary_rows(result, config["threshold"])
-    varies = [len(result.coords["lr"]) > 1, len(result.coords["forget_bias"]) > 1]
-    header = ["cell", "length"] + [n for n, v in zip(("lr", "b_f"), varies) if v] + \
-             ["success", "freq", "95% CI", "val acc mean±std"]
-    lines = [header]
-    for cell, length, lr, fb, n, k, freq, lo, hi, mean, std in rows:
-        lines.append([cell, str(length)] + [str(x) for x, v in zip((lr, fb), varies) if v] +
-                     [f"{k}/{n}", f"{float(freq):.2f}", f"[{float(lo):.2f}, {float(hi):.2f}]",
-                      f"{float(mean):.3f}±{float(std):.3f}"])
-    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
-    title = f"{config['preset']}: success = final val acc >= {config['threshold']:g}; {_data_caption(config)}"
-    return "\n".join([title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in lines])
-
-
 def cmd_summary(args: argparse.Namespace) -> int:
-    print(_summary_text(args.dir))
+    print(store.summary_text(args.dir))
     return 0
 
 
@@ -377,7 +336,7 @@ def cmd_bengio(args: argparse.Namespace) -> int:
 # --- diagnose ----------------------------------------------------------------------------------
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
-    result, config = _read_run(args.dir)
+    result, config = store.read_run(args.dir)
     if not (args.dir / "params.npz").is_file():
         raise SettingsError(f"{args.dir}: no params.npz (made by an older latchjax); re-run the sweep")
     lengths = result.coords["length"]
@@ -406,7 +365,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 # --- explain, compare -------------------------------------------------------------------------
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    result, config = _read_run(args.dir)
+    result, config = store.read_run(args.dir)
     if not (args.dir / "params.npz").is_file():
         raise SettingsError(f"{args.dir}: no params.npz (made by an older latchjax); re-run the sweep")
     if args.boots < 0:
@@ -426,7 +385,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     store.atomic_write(args.dir / "explain.csv", store.csv_text(tuple(table), rows))
     summary = [[store._fmt(v) for v in row] for row in explain.summary_rows(table, features, args.boots)]
     store.atomic_write(args.dir / "explain_summary.csv", store.csv_text(explain.SUMMARY_COLUMNS, summary))
-    paths = plots.draw_explain(table, args.dir / "figures", args.format, _title(config))
+    paths = plots.draw_explain(table, args.dir / "figures", args.format, plots.run_title(config))
     print(f"{len(rows)} models explained in {seconds:.2f} s (compile included)")
     print("\n".join(explain.overview(table)))
     for path in [args.dir / "explain.csv", args.dir / "explain_summary.csv", *paths]:
@@ -443,9 +402,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             if not other.is_dir():
                 raise SettingsError(f"compare: give DIR A B (two conditions of one run) or DIR_A DIR_B; "
                                     f"{args.a!r} is not a directory")
-            rows = compare.compare_runs(_read_run(args.dir), _read_run(other), (str(args.dir), str(other)))
+            rows = compare.compare_runs(store.read_run(args.dir), store.read_run(other), (str(args.dir), str(other)))
         else:
-            result, config = _read_run(args.dir)
+            result, config = store.read_run(args.dir)
             rows = compare.compare_conditions(result, config["threshold"], args.a, args.b)
     except ValueError as err:
         raise SettingsError(str(err)) from None

@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from latchjax.results import SweepResult, wilson_interval  # noqa: E402
+from latchjax.store import data_caption  # noqa: E402
 
 FIGURES = ("success_frequency", "mean_val_acc", "val_acc_distribution")
 
@@ -320,3 +321,11 @@ def draw_explain(table: dict, out: Path, fmt: str = "png", title: str = "") -> l
         fig.savefig(paths[-1], dpi=120, bbox_inches="tight")
         plt.close(fig)
     return paths
+
+
+def run_title(config: dict) -> str:
+    """A figure title naming the run: preset, task, cells, flavour, split, epochs and how seeds relate."""
+    cells = ", ".join(config["cells"])
+    return (f"{config['preset']}: {config['task']}, {cells} ({config['flavor']}, {config['units']} unit"
+            f"{'s' if config['units'] > 1 else ''}), {config['split']} split, {config['epochs']} epochs\n"
+            f"{data_caption(config)}")

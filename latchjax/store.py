@@ -414,3 +414,39 @@ def load_dataset(path: str | os.PathLike):
     ds.attrs.update({k: v for k, v in config.items() if isinstance(v, (str, int, float)) and k != "threshold"})
     ds.attrs["path"] = str(npz.parent)
     return ds
+
+
+DATA_CAPTIONS = {"shared": "data shared (one dataset per length for all seeds)",
+                 "per-seed": "data per seed (each seed its own dataset)"}
+
+
+def data_caption(config: dict) -> str:
+    """How the seeds of a point relate: the data mode, and the head init where it is not the framework's."""
+    head = config.get("head_init", "random")
+    return DATA_CAPTIONS[config.get("data", "shared")] + ("" if head == "random" else f", head init {head}")
+
+
+def read_run(path: Path) -> tuple[SweepResult, dict]:
+    """A finished run's results and config; one clear line (:class:`RunDirError`) for anything else."""
+    if (path / "config.json").is_file() and not (path / "results.npz").is_file() and (path / "chunks").is_dir():
+        raise RunDirError(f"{path}: the sweep is not finished; finish it with: latchjax sweep --resume {path}")
+    if not (path / "results.npz").is_file() or not (path / "config.json").is_file():
+        raise RunDirError(f"{path}: not a latchjax results directory (no results.npz / config.json)")
+    return load_result(path / "results.npz"), json.loads((path / "config.json").read_text())
+
+
+def summary_text(path: Path) -> str:
+    """The success table of a finished run, as ``latchjax summary`` prints it."""
+    result, config = read_run(path)
+    rows = summary_rows(result, config["threshold"])
+    varies = [len(result.coords["lr"]) > 1, len(result.coords["forget_bias"]) > 1]
+    header = ["cell", "length"] + [n for n, v in zip(("lr", "b_f"), varies) if v] + \
+             ["success", "freq", "95% CI", "val acc mean±std"]
+    lines = [header]
+    for cell, length, lr, fb, n, k, freq, lo, hi, mean, std in rows:
+        lines.append([cell, str(length)] + [str(x) for x, v in zip((lr, fb), varies) if v] +
+                     [f"{k}/{n}", f"{float(freq):.2f}", f"[{float(lo):.2f}, {float(hi):.2f}]",
+                      f"{float(mean):.3f}±{float(std):.3f}"])
+    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
+    title = f"{config['preset']}: success = final val acc >= {config['threshold']:g}; {data_caption(config)}"
+    return "\n".join([title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in lines])
