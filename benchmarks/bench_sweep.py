@@ -23,6 +23,7 @@ from pathlib import Path
 import jax
 
 from latchjax import QUESTION_LENGTHS, SweepConfig, run_sweep
+from latchjax.runner import plan_sweep, sequential_steps
 
 
 def main() -> None:
@@ -34,15 +35,18 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--lengths", default=",".join(map(str, QUESTION_LENGTHS)))
     parser.add_argument("--buckets", type=int, default=None, help="length buckets (default: latchjax's choice)")
-    parser.add_argument("--unroll", type=int, default=1)
+    parser.add_argument("--unroll", type=int, default=None, help="time steps per loop iteration (default: latchjax's)")
+    parser.add_argument("--gradient", default="auto", help="auto, reverse or forward")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results.jsonl")))
     args = parser.parse_args()
 
     changes = {} if args.buckets is None else {"length_buckets": args.buckets}
     cfg = SweepConfig(
         cells=tuple(args.cells.split(",")), flavor=args.flavor, split="keras", seeds=args.seeds, epochs=args.epochs,
-        samples=args.samples, lengths=tuple(int(n) for n in args.lengths.split(",")), unroll=args.unroll, **changes,
+        samples=args.samples, lengths=tuple(int(n) for n in args.lengths.split(",")), unroll=args.unroll,
+        gradient=args.gradient, **changes,
     )
+    steps = sequential_steps(cfg, plan_sweep(cfg))
     t0 = time.perf_counter()
     def log(event: str, info: dict) -> None:
         if event == "done":
@@ -58,7 +62,9 @@ def main() -> None:
         "devices": [str(d) for d in jax.devices()],
         "jax": jax.__version__,
         "settings": {"cells": cfg.cells, "flavor": cfg.flavor, "lengths": len(cfg.lengths), "seeds": cfg.seeds, "epochs": cfg.epochs,
-                     "samples": cfg.samples, "length_buckets": cfg.length_buckets, "unroll": cfg.unroll},
+                     "samples": cfg.samples, "length_buckets": cfg.length_buckets, "unroll": cfg.unroll,
+                     "gradient": cfg.gradient},
+        "sequential_steps": steps,
         "wall_s": round(wall, 2),
         "cells": {},
     }
@@ -69,7 +75,8 @@ def main() -> None:
                                  "run_s": round(timing["run_s"], 2), "model_epochs_per_s": round(rate, 1)}
         print(f"{cell:>6}: {n_models} models, compile {timing['compile_s']:.1f} s, run {timing['run_s']:.1f} s, "
               f"{rate:.1f} model-epochs/s")
-    print(f"wall (data, compile and training, all cells): {wall:.1f} s")
+    print(f"wall (data, compile and training, all cells): {wall:.1f} s; critical path {steps:,} sequential loop "
+          f"iterations ({len(jax.devices())} device(s))")
     with open(args.out, "a") as f:
         f.write(json.dumps(record) + "\n")
 

@@ -38,6 +38,15 @@ def default_length_buckets() -> int:
     return 3 if jax.default_backend() == "cpu" else 1
 
 
+GRADIENTS = ("auto", "reverse", "forward")
+
+
+def default_unroll() -> int:
+    """1 on CPU, where unrolling the time loop measured slower (benchmarks/RESULTS.md); 8 on accelerators,
+    where every loop iteration costs launches and a loop-condition round trip whatever its width."""
+    return 1 if jax.default_backend() == "cpu" else 8
+
+
 def _setting(name: str, kind: type, help: str, is_list: bool = False, shown: str | None = None) -> dict:
     """Field metadata declaring a user-facing setting: its flag/TOML ``name``, element ``kind``, ``help``,
     and ``shown``, how ``--help`` shows a default that is not a plain value."""
@@ -101,7 +110,11 @@ class SweepConfig:
     data_seed: int = 0
     length_buckets: int | None = field(default=None, metadata=_setting(
         "buckets", int, "length buckets, one compile each", shown="3 on CPU, 1 on GPU"))
-    unroll: int = 1
+    unroll: int | None = field(default=None, metadata=_setting(
+        "unroll", int, "time steps per iteration of the time loop", shown="1 on CPU, 8 on accelerators"))
+    gradient: str = field(default="auto", metadata=_setting(
+        "gradient", str, "reverse (backpropagation through time), forward (exact real-time recurrent learning: "
+        "no backward scan) or auto (forward where it is expected to be faster: latchjax.forward)"))
     head_init: str = field(default="random", metadata=_setting(
         "head_init", str, "random (the framework's draw), aligned or reversed: flip the head so the noiseless "
         "class prototypes start classified right / wrong"))
@@ -146,6 +159,8 @@ class SweepConfig:
             distinct(name)
         if self.length_buckets is None:
             object.__setattr__(self, "length_buckets", default_length_buckets())
+        if self.unroll is None:
+            object.__setattr__(self, "unroll", default_unroll())
         for name in ("seeds", "epochs", "batch_size", "samples", "length_buckets", "unroll"):
             integer(name)
         integer("seed", 0)
@@ -154,6 +169,7 @@ class SweepConfig:
         choice("head", HEADS)
         choice("head_init", HEAD_INITS)
         choice("data", DATA_MODES)
+        choice("gradient", GRADIENTS)
         if isinstance(self.optimizer, str):
             choice("optimizer", ("flavor", *OPTIMIZERS))
         need(isinstance(self.val_fraction, (int, float)) and 0 < self.val_fraction < 1,

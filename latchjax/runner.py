@@ -29,7 +29,17 @@ from latchjax.config import SweepConfig
 from latchjax.data import Dataset, make_dataset
 from latchjax.results import SweepResult
 from latchjax.tasks import make_task
-from latchjax.trainer import METRICS, Data, Hparams, Program, compile_lowered, finish, make_program, make_train
+from latchjax.trainer import (
+    METRICS,
+    Data,
+    Hparams,
+    Program,
+    compile_lowered,
+    finish,
+    forward_mode,
+    make_program,
+    make_train,
+)
 
 
 def bucket_lengths(lengths: tuple[int, ...], buckets: int) -> list[tuple[int, ...]]:
@@ -166,6 +176,22 @@ def plan_sweep(cfg: SweepConfig, memory: int | None = None, chunk_models: int | 
 MAX_CHUNKS = 100_000
 
 
+def sequential_steps(cfg: SweepConfig, plan: list[Chunk]) -> int:
+    """The critical path of a sweep in sequential loop iterations: what bounds its time where every iteration
+    costs a kernel launch whatever its width (a GPU running many tiny cells). Chunks run one after another;
+    per chunk and epoch, every minibatch runs the time loop forward and, with reverse-mode gradients, back
+    (``ceil(T / unroll)`` iterations each), then one validation pass."""
+    n_in = n_inputs(cfg)
+    n_batches = -(-cfg.n_train // cfg.batch_size)
+    total = 0
+    for chunk in plan:
+        cell = make_cell(cfg.cells[chunk.cell_index], cfg.units, cfg.flavor)
+        loop = -(-max(chunk.lengths) // cfg.unroll)
+        passes = 1 if forward_mode(cell, cfg, n_in) else 2
+        total += cfg.epochs * (n_batches * passes * loop + loop)
+    return total
+
+
 def compilation_cache_dir() -> Path:
     """Where compiled programs are kept between runs: ``$XDG_CACHE_HOME/latchjax/xla`` (``~/.cache/...``)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "latchjax" / "xla"
@@ -178,7 +204,8 @@ def enable_compilation_cache(directory: Path | None = None) -> Path:
     directory = Path(directory or compilation_cache_dir())
     directory.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(directory))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # the many small data-generation programs too
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return directory
 
 

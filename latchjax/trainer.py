@@ -24,6 +24,7 @@ import optax
 
 from latchjax.cells import Cell
 from latchjax.config import SweepConfig
+from latchjax.forward import forward_is_cheaper, forward_value_and_grad
 from latchjax.model import initial_params, model_loss
 from latchjax.optim import resolve_optimizer
 
@@ -59,6 +60,12 @@ class Trainer(NamedTuple):
     epoch: Callable[..., tuple[Any, dict]]
 
 
+def forward_mode(cell: Cell, cfg: SweepConfig, n_in: int) -> bool:
+    """Whether ``cell`` trains with forward-mode gradients (:mod:`latchjax.forward`): ``cfg.gradient`` is
+    ``forward``, or ``auto`` and forward mode is expected to be faster on this backend."""
+    return cfg.gradient == "forward" or (cfg.gradient == "auto" and forward_is_cheaper(cell, n_in))
+
+
 def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
     """The :class:`Trainer` of one model: initialisation (:func:`latchjax.model.initial_params` and the
     optimizer's state), then per epoch a shuffle, a ``lax.scan`` over minibatches of the masked time scan,
@@ -85,9 +92,11 @@ def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
         def minibatch(state, inputs):
             params, opt_state = state
             idx, weight = inputs
-            (loss, acc), grads = jax.value_and_grad(batch_loss, has_aux=True)(
-                params, data.x_train[idx], data.y_train[idx], weight
-            )
+            x, y = data.x_train[idx], data.y_train[idx]
+            if forward_mode(cell, cfg, x.shape[-1]):
+                (loss, acc), grads = forward_value_and_grad(cell, cfg.head, params, x, y, weight, start, cfg.unroll)
+            else:
+                (loss, acc), grads = jax.value_and_grad(batch_loss, has_aux=True)(params, x, y, weight)
             updates, opt_state = tx.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), (loss, acc)
 

@@ -42,8 +42,14 @@ def assert_same(got, want):
     assert jax.tree.structure(got) == jax.tree.structure(want)
 
 
-@pytest.mark.parametrize("units,n_in", [(1, 1), (3, 2)])
-@pytest.mark.parametrize("kind,flavor", KIND_FLAVORS)
+# every kind and flavour at one unit; at three units (a 3x3 recurrent Jacobian) the LSTM and GRU of each
+# framework in the everyday suite, the rest with the slow tests (compiling is most of their time)
+CASES = [(kind, flavor, 1, 1) for kind, flavor in KIND_FLAVORS] + [
+    pytest.param(kind, flavor, 3, 2, marks=() if kind in ("lstm", "gru") else pytest.mark.slow)
+    for kind, flavor in KIND_FLAVORS]
+
+
+@pytest.mark.parametrize("kind,flavor,units,n_in", CASES)
 def test_forward_gradients_equal_reverse_for_every_cell_kind_and_flavor(kind, flavor, units, n_in):
     cell = RNNCell(kind, units, flavor)
     start = 4  # left padding: the state (and its sensitivities) must hold through the first 4 steps
@@ -91,9 +97,8 @@ def test_forward_gradients_of_a_flax_cell():
 
 def test_forward_is_cheaper_for_tiny_cells_only():
     assert n_cell_params(RNNCell("lstm", 1, "keras2"), 1) == 12
-    assert forward_is_cheaper(RNNCell("srnn", 1), 1, "cpu") and forward_is_cheaper(RNNCell("srnn", 1, "torch"), 1, "cpu")
-    assert not forward_is_cheaper(RNNCell("janet", 1), 1, "cpu")
-    assert not forward_is_cheaper(RNNCell("lstm", 1), 1, "cpu")
+    for kind, flavor in KIND_FLAVORS:  # on the CPU: reverse mode, whose results earlier releases reproduce
+        assert not forward_is_cheaper(RNNCell(kind, 1, flavor), 1, "cpu")
     for kind, flavor in KIND_FLAVORS:  # on a GPU: every one-unit cell, no cell of 4 units
         assert forward_is_cheaper(RNNCell(kind, 1, flavor), 1, "gpu")
         assert not forward_is_cheaper(RNNCell(kind, 4, flavor), 1, "gpu")
