@@ -1,7 +1,7 @@
 """Which seeds fail, and why: per-model features of a run's initial and trained parameters.
 
 For every model of a run, :func:`explain_run` regenerates the parameters it started from
-(:func:`latchjax.model.initial_params`, exactly what the trainer used) and reads off:
+(:func:`latchjax.trainer.initial_params`, exactly what the trainer used) and reads off:
 
 * ``lambda0``: the spectral radius of the Jacobian of the state update s' = F(s, x = 0) at the
   *rest state* s* of the untrained cell, the state it settles to under zero input (found by
@@ -39,11 +39,11 @@ from jax.flatten_util import ravel_pytree
 
 from latchjax.cells import make_cell
 from latchjax.config import SweepConfig
-from latchjax.model import initial_params
 from latchjax.prototypes import has_prototypes, prototype_accuracy
 from latchjax.results import DIMS, SweepResult
 from latchjax.runner import forget_bias_values, model_grid, n_inputs
 from latchjax.scan import masked_scan
+from latchjax.trainer import initial_params
 
 REST_STEPS = 500
 GATE_ALIASES = {"forget": "f0", "input": "i0", "output": "o0", "update": "z0", "reset": "r0"}
@@ -94,7 +94,7 @@ def spectral_radius(jacobians: np.ndarray) -> np.ndarray:
 def run_initial_params(cfg: SweepConfig, cell: Any) -> list[Any]:
     """The parameters every model of ``cell`` started from, regenerated from the config alone, in the layout
     of ``params.npz``: a list over ``cfg.lengths`` of pytrees whose leading axis runs over (lr, forget_bias,
-    seed) flattened. The trainer draws them with the same function (:func:`latchjax.model.initial_params`)
+    seed) flattened. The trainer draws them with the same function (:func:`latchjax.trainer.initial_params`)
     and the same keys, so they are exactly what it started from."""
     cell = make_cell(cell, cfg.units, cfg.flavor)
     keys, _, fbs = model_grid(cfg, cell)

@@ -34,13 +34,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
 
-if TYPE_CHECKING:  # the equations read a cell's options; cells builds on this module
-    from latchjax.cells import RNNCell
+
+class CellOptions(Protocol):
+    """What the equations read of a cell (:class:`latchjax.cells.RNNCell` has all of it)."""
+
+    kind: str
+    units: int
+    blocks: tuple[str, ...]
+    gate_blocks: int
+    gru_reset_after: bool
+    beta: float | None
+
+    def gate(self, z: jax.Array) -> jax.Array: ...
 
 
 @dataclass(frozen=True)
@@ -188,16 +198,16 @@ def _preactivation(w: Weights, x: jax.Array, h: jax.Array) -> jax.Array:
     return (_dot(x, w.W) + w.b) + (_dot(h, w.U) + w.b2)
 
 
-def _named(cell: RNNCell, z: jax.Array) -> dict[str, jax.Array]:
+def _named(cell: CellOptions, z: jax.Array) -> dict[str, jax.Array]:
     return dict(zip(cell.blocks, jnp.split(z, cell.gate_blocks, axis=-1)))
 
 
-def _srnn_step(cell: RNNCell, w: Weights, h: jax.Array, x: jax.Array):
+def _srnn_step(cell: CellOptions, w: Weights, h: jax.Array, x: jax.Array):
     h = jnp.tanh(_preactivation(w, x, h))
     return h, h, {}
 
 
-def _lstm_family_step(cell: RNNCell, w: Weights, carry, x: jax.Array):
+def _lstm_family_step(cell: CellOptions, w: Weights, carry, x: jax.Array):
     """LSTM, CIFG (i = 1 - f) and the 1997 LSTM (f = 1): c' = f*c + i*g, h' = o*tanh(c')."""
     h, c = carry
     z = _named(cell, _preactivation(w, x, h))
@@ -217,7 +227,7 @@ def _lstm_family_step(cell: RNNCell, w: Weights, carry, x: jax.Array):
     return (h, c), h, {"input": i, "forget": f, "output": o, "cell": c}
 
 
-def _janet_step(cell: RNNCell, w: Weights, c: jax.Array, x: jax.Array):
+def _janet_step(cell: CellOptions, w: Weights, c: jax.Array, x: jax.Array):
     z = _named(cell, _preactivation(w, x, c))
     beta = 1.0 if cell.beta is None else cell.beta
     f = cell.gate(z["f"])
@@ -226,7 +236,7 @@ def _janet_step(cell: RNNCell, w: Weights, c: jax.Array, x: jax.Array):
     return c, c, {"input": i, "forget": f, "cell": c}
 
 
-def _gru_step(cell: RNNCell, w: Weights, h: jax.Array, x: jax.Array):
+def _gru_step(cell: CellOptions, w: Weights, h: jax.Array, x: jax.Array):
     u = cell.units
     names = cell.blocks[:2]  # the two gates come first in every layout (Keras z, r; PyTorch r, z)
     if cell.gru_reset_after:  # reset gate applied after the recurrent matmul
@@ -251,7 +261,7 @@ def _gru_step(cell: RNNCell, w: Weights, h: jax.Array, x: jax.Array):
     return h, h, {"update": z, "reset": gates["r"], "candidate": candidate}
 
 
-def _brc_step(cell: RNNCell, w: Weights, h: jax.Array, x: jax.Array):
+def _brc_step(cell: CellOptions, w: Weights, h: jax.Array, x: jax.Array):
     """BRC (elementwise feedback w_c, w_a) and nBRC (full matrices U_c, U_a)."""
     xc, xa, xh = jnp.split(_dot(x, w.W), 3, axis=-1)
     if w.U.ndim == 1:  # brc: h * [w_c, w_a]

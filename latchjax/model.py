@@ -5,16 +5,13 @@ Pure functions of parameters and data; :mod:`latchjax.trainer` differentiates an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from latchjax.cells import FLAVORS, Cell, torch_uniform
 from latchjax.scan import masked_scan
-
-if TYPE_CHECKING:  # only for annotations: config imports nothing from here
-    from latchjax.config import SweepConfig
 
 
 def init_head(key: jax.Array, cell: Cell, head: str) -> dict:
@@ -72,21 +69,3 @@ def model_loss(cell: Cell, head: str, params: Any, x: jax.Array, y: jax.Array, w
     loss, correct = head_loss(head, head_logits(params, run_cell(cell, params["cell"], x, start, unroll)), y)
     total = jnp.sum(weight)
     return jnp.sum(loss * weight) / total, jnp.sum(correct * weight) / total
-
-
-def initial_params(cell: Cell, cfg: SweepConfig, key: jax.Array, forget_bias: float | jax.Array, n_in: int,
-                   length: int | jax.Array, max_length: int) -> dict:
-    """The parameters model ``key`` starts training from: ``{"cell": ..., "head": ...}``.
-
-    The trainer calls this very function, so a run's initial parameters are regenerated exactly from its
-    config (keys from :func:`latchjax.runner.model_grid`). ``length`` and ``max_length`` only matter for
-    ``head_init`` ``aligned`` / ``reversed``, which orient the head on the prototypes of that length.
-    """
-    k_init, _ = jax.random.split(key)  # the other half shuffles the minibatches
-    k_cell, k_head = jax.random.split(k_init)
-    params = {"cell": cell.init(k_cell, n_in, forget_bias), "head": init_head(k_head, cell, cfg.head)}
-    if cfg.head_init != "random":
-        from latchjax.prototypes import orient_head  # prototypes builds on this module
-
-        params = orient_head(cell, cfg, params, length, max_length)
-    return params

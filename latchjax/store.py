@@ -251,8 +251,8 @@ class SweepDir:
         if existing and not force:
             raise RunDirError(f"--out: {path} exists and is not empty; pass --force to overwrite it "
                               f"(or --resume {path} to finish it)")
-        run = cls(path, RunLock(path).acquire())
-        try:
+
+        def prepare() -> None:
             existing = [p for p in path.iterdir() if p.name != ".lock"]
             if existing and not (path / "config.json").exists():
                 raise RunDirError(f"--out: {path} is not a latchjax results directory; refusing to overwrite it")
@@ -260,22 +260,29 @@ class SweepDir:
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
             atomic_write(path / "config.json", json.dumps(config, indent=2) + "\n")
             (path / "chunks").mkdir()
-        except BaseException:
-            run.close()
-            raise
-        return run
+
+        return cls._locked(path, prepare)
 
     @classmethod
     def resume(cls, path: Path) -> SweepDir:
         path = Path(path)
         if not path.is_dir():
             raise RunDirError(f"--resume: {path} is not an unfinished latchjax sweep (no such directory)")
-        run = cls(path, RunLock(path).acquire())
-        try:
+
+        def check() -> None:
             if (path / "meta.json").is_file():  # written last, when the tables are complete
                 raise RunDirError(f"--resume: {path} is already complete")
             if not (path / "config.json").is_file() or not (path / "chunks").is_dir():
                 raise RunDirError(f"--resume: {path} is not an unfinished latchjax sweep (no config.json and chunks/)")
+
+        return cls._locked(path, check)
+
+    @classmethod
+    def _locked(cls, path: Path, under_lock: Any) -> SweepDir:
+        """Take DIR's lock, then run ``under_lock()``; if it fails, release the lock and re-raise."""
+        run = cls(path, RunLock(path).acquire())
+        try:
+            under_lock()
         except BaseException:
             run.close()
             raise

@@ -25,8 +25,9 @@ import optax
 from latchjax.cells import Cell
 from latchjax.config import SweepConfig
 from latchjax.forward import forward_is_cheaper, forward_value_and_grad
-from latchjax.model import initial_params, model_loss
+from latchjax.model import init_head, model_loss
 from latchjax.optim import resolve_optimizer
+from latchjax.prototypes import orient_head
 
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 
@@ -51,6 +52,22 @@ class Data(NamedTuple):
     y_val: jax.Array
 
 
+def initial_params(cell: Cell, cfg: SweepConfig, key: jax.Array, forget_bias: float | jax.Array, n_in: int,
+                   length: int | jax.Array, max_length: int) -> dict:
+    """The parameters model ``key`` starts training from: ``{"cell": ..., "head": ...}``.
+
+    The trainer calls this very function, so a run's initial parameters are regenerated exactly from its
+    config (keys from :func:`latchjax.runner.model_grid`). ``length`` and ``max_length`` only matter for
+    ``head_init`` ``aligned`` / ``reversed``, which orient the head on the prototypes of that length.
+    """
+    k_init, _ = jax.random.split(key)  # the other half shuffles the minibatches
+    k_cell, k_head = jax.random.split(k_init)
+    params = {"cell": cell.init(k_cell, n_in, forget_bias), "head": init_head(k_head, cell, cfg.head)}
+    if cfg.head_init != "random":
+        params = orient_head(cell, cfg, params, length, max_length)
+    return params
+
+
 class Trainer(NamedTuple):
     """One model's training in two pure pieces, so a caller can run the epochs one call at a time:
     ``init(hparams, data) -> state`` and ``epoch(state, hparams, data, index) -> (state, metrics)``, where
@@ -67,7 +84,7 @@ def forward_mode(cell: Cell, cfg: SweepConfig, n_in: int) -> bool:
 
 
 def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
-    """The :class:`Trainer` of one model: initialisation (:func:`latchjax.model.initial_params` and the
+    """The :class:`Trainer` of one model: initialisation (:func:`initial_params` and the
     optimizer's state), then per epoch a shuffle, a ``lax.scan`` over minibatches of the masked time scan,
     and a validation pass."""
     batch = cfg.batch_size
