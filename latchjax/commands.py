@@ -19,6 +19,7 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 
 from latchjax import compare, diagnostics, explain, landscape, plots, runner, store
 from latchjax.bengio import BengioConfig, convergence
@@ -92,8 +93,6 @@ def _init_distributed(args: argparse.Namespace) -> tuple[int, int]:
 def _barrier(name: str, processes: int) -> None:
     """Wait until every process gets here."""
     if processes > 1:
-        from jax.experimental import multihost_utils
-
         multihost_utils.sync_global_devices(f"latchjax-{name}")
 
 

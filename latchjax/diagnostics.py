@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from latchjax.cells import Cell, KerasCell, RNNCell, make_cell
+from latchjax.model import head_logits, head_loss
 from latchjax.scan import masked_scan
 from latchjax.tasks import make_task
 
@@ -33,8 +34,6 @@ def hidden_grad_norms(cell: Cell, params: Any, x: jax.Array, y: jax.Array, head:
     """‖∂loss/∂h_t‖ for every step t: shape (T,). ``params`` = {"cell": ..., "head": ...}; the loss is the
     mean cross-entropy of the batch. Computed by adding a zero perturbation to h_t at every step and
     differentiating with respect to it (vanishing gradients made visible)."""
-    from latchjax.model import head_logits, head_loss
-
     steps = x.shape[1]
 
     def loss(deltas):

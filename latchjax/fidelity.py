@@ -15,6 +15,7 @@ as maximum absolute differences. Keras and PyTorch are optional: they are import
 from __future__ import annotations
 
 import os
+from importlib import metadata
 from typing import Any, NamedTuple
 
 import jax
@@ -153,8 +154,6 @@ def main() -> None:
 
 
 def _version(package: str) -> str:
-    from importlib import metadata
-
     return metadata.version(package)
 
 

@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from latchjax.diagnostics import fixed_points  # noqa: E402
 from latchjax.results import SweepResult, wilson_interval  # noqa: E402
 from latchjax.store import data_caption  # noqa: E402
 
@@ -202,8 +203,6 @@ def draw_bengio(lengths, by_length, w0s, noises, grid, settings: dict, out: Path
 
 def draw_diagnostics(report: dict, labels, length: int, out: Path, fmt: str = "png") -> list[Path]:
     """Gradient norm over time, state trajectories and (one-unit SimpleRNN) fixed points of trained models."""
-    from latchjax.diagnostics import fixed_points
-
     paths = []
     fig, axes = plt.subplots(1, len(report), figsize=(4.6 * len(report), 3.8), squeeze=False)
     for ax, (name, r) in zip(axes[0], report.items()):

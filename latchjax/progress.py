@@ -25,6 +25,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
 __all__ = ["SweepProgress", "chunk_work"]
 
 
@@ -190,7 +194,6 @@ class SweepProgress:
     # --- output -----------------------------------------------------------------------------------
 
     def _want_live(self) -> bool:
-        from rich.console import Console
 
         console = Console(file=self.file)
         if console.is_jupyter:
@@ -218,9 +221,6 @@ class SweepProgress:
         self._progress.update(self._task, completed=min(self.done, self.total), description=self.status)
 
     def _start_live(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
-        from rich.text import Text
 
         owner = self
 

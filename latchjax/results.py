@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from latchjax.cells import make_cell
+
 DIMS = ("cell", "length", "lr", "forget_bias", "seed", "epoch")
 CELL_INFO = ("kind", "flavor", "units", "has_forget_bias")
 
@@ -28,8 +30,6 @@ def cell_info_from_name(name: str, units: int = 1, flavor: str = "keras2") -> di
     """The :func:`cell_info` of a cell known only by its name in results saved before ``cell_info`` was
     recorded, with the run's ``units`` and ``flavor`` (a spec such as ``lstm:units=10`` sets its own). A
     name that is no cell spec (e.g. ``flax.GRUCell``) is taken as a cell without a forget bias."""
-    from latchjax.cells import make_cell
-
     try:
         return cell_info(make_cell(name, units, flavor))
     except ValueError:
