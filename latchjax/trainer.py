@@ -28,6 +28,7 @@ from latchjax.forward import forward_is_cheaper, forward_value_and_grad
 from latchjax.model import init_head, model_loss
 from latchjax.optim import resolve_optimizer
 from latchjax.prototypes import orient_head
+from latchjax.shuffle import epoch_order
 
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 
@@ -85,8 +86,8 @@ def forward_mode(cell: Cell, cfg: SweepConfig, n_in: int) -> bool:
 
 def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
     """The :class:`Trainer` of one model: initialisation (:func:`initial_params` and the
-    optimizer's state), then per epoch a shuffle, a ``lax.scan`` over minibatches of the masked time scan,
-    and a validation pass."""
+    optimizer's state), then per epoch a shuffle (:func:`latchjax.shuffle.epoch_order`), a ``lax.scan`` over
+    minibatches of the masked time scan, and a validation pass."""
     batch = cfg.batch_size
     n_train = cfg.n_train
     n_batches = -(-n_train // batch)  # Keras keeps a last, smaller batch
@@ -117,10 +118,7 @@ def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
             updates, opt_state = tx.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), (loss, acc)
 
-        _, k_shuffle = jax.random.split(hparams.key)  # the other half initialised the model
-        epoch_key = jax.random.split(k_shuffle, cfg.epochs)[index]
-        order = jax.random.permutation(epoch_key, n_train)
-        order = jnp.concatenate([order, order[:n_pad]]).reshape(n_batches, batch)
+        order = epoch_order(hparams.key, index, cfg.epochs, n_train, batch)
         state, (losses, accs) = jax.lax.scan(minibatch, state, (order, weights))
         sizes = weights.sum(axis=1)
         train_loss = jnp.sum(losses * sizes) / n_train  # Keras's running mean over the epoch
