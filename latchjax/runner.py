@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -296,53 +297,77 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
     """
     devices = devices if devices is not None else jax.local_devices()
     task = make_task(cfg.task, **cfg.task_kwargs)
-    datasets: dict[tuple, Dataset] = {}
+    n_in = n_inputs(cfg)
+    datasets: dict[tuple, Future[Dataset]] = {}
     programs: dict[tuple[int, int], Any] = {}
     grids: dict[int, Hparams] = {}  # per cell: the hyperparameters of all its models
     infos = {chunk.index: _chunk_info(cfg, chunk) for chunk in plan}
     trained = 0
-    for chunk in plan:
-        if not owns(chunk) or store.load(chunk) is not None:
-            continue
-        cell = make_cell(cfg.cells[chunk.cell_index], cfg.units, cfg.flavor)
-        group = chunk.lengths
-        pick = np.minimum(np.arange(chunk.start, chunk.start + chunk.size), chunk.stop - 1)  # pad with the last
-        repeats = tuple(int(i) for i in pick % cfg.seeds) if cfg.data == "per-seed" else None  # seed is fastest
-        if (group, repeats) not in datasets:
-            datasets = {(group, repeats): make_dataset(task, group, cfg.samples, cfg.val_fraction, cfg.split,
-                                                       cfg.data_seed, repeats)}
-        data = datasets[group, repeats]
-        if chunk.cell_index not in grids:
-            grids[chunk.cell_index] = model_grid(cfg, cell)
-        hparams = jax.tree.map(lambda a: a[pick], grids[chunk.cell_index])
-        args = (hparams, Data(jnp.asarray(data.lengths), *map(jnp.asarray, (data.x_train, data.y_train, data.x_val,
-                                                                              data.y_val))))
-        info = infos[chunk.index]
-        report = (lambda event, **extra: progress(event, info | extra)) if progress else (lambda *a, **k: None)
-        t0 = time.perf_counter()
-        program_key = (chunk.cell_index, chunk.bucket)
-        if program_key not in programs:
-            report("start")
-            program = make_program(cell, cfg, devices)
-            state = jax.eval_shape(program.init, *args)
-            programs[program_key] = Program(compile_lowered(program.init.lower(*args)),
-                                            compile_lowered(program.epoch.lower(state, *args, np.int32(0))))
-        t1 = time.perf_counter()
-        report("compiled", compile_s=t1 - t0)
-        program = programs[program_key]
-        state, history = program.init(*args), []
-        for e in range(cfg.epochs):
-            state, metrics = program.epoch(state, *args, np.int32(e))
-            history.append(jax.block_until_ready(metrics))
-            report("epoch", epoch=e + 1)
-        metrics = jax.tree.map(lambda *a: np.stack(a, axis=-1), *history)
-        out = jax.tree.map(lambda a: np.asarray(a)[:, : chunk.stop - chunk.start], finish(state, metrics))
-        t2 = time.perf_counter()
-        report("done", compile_s=t1 - t0, run_s=t2 - t1)
-        out["timing"] = {"compile_s": np.float64(t1 - t0), "run_s": np.float64(t2 - t1)}
-        store.save(chunk, out)
-        trained += 1
+    # datasets are drawn in a thread while the main thread compiles: both mostly keep one core busy
+    drawing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="latchjax-data")
+    try:
+        for chunk in plan:
+            if not owns(chunk) or store.load(chunk) is not None:
+                continue
+            cell = make_cell(cfg.cells[chunk.cell_index], cfg.units, cfg.flavor)
+            group = chunk.lengths
+            pick = np.minimum(np.arange(chunk.start, chunk.start + chunk.size), chunk.stop - 1)  # pad with the last
+            repeats = tuple(int(i) for i in pick % cfg.seeds) if cfg.data == "per-seed" else None  # seed fastest
+            if (group, repeats) not in datasets:  # one dataset held at a time
+                datasets = {(group, repeats): drawing.submit(make_dataset, task, group, cfg.samples,
+                                                             cfg.val_fraction, cfg.split, cfg.data_seed, repeats)}
+            if chunk.cell_index not in grids:
+                grids[chunk.cell_index] = model_grid(cfg, cell)
+            hparams = jax.tree.map(lambda a: a[pick], grids[chunk.cell_index])
+            info = infos[chunk.index]
+            report = (lambda event, **extra: progress(event, info | extra)) if progress else (lambda *a, **k: None)
+            t0 = time.perf_counter()
+            program_key = (chunk.cell_index, chunk.bucket)
+            if program_key not in programs:
+                report("start")
+                program = make_program(cell, cfg, devices)
+                shapes = (hparams, data_shapes(cfg, group, n_in, repeats))
+                state = jax.eval_shape(program.init, *shapes)
+                programs[program_key] = Program(compile_lowered(program.init.lower(*shapes)),
+                                                compile_lowered(program.epoch.lower(state, *shapes, np.int32(0))))
+            compile_s = time.perf_counter() - t0
+            report("compiled", compile_s=compile_s)
+            data = datasets[group, repeats].result()
+            args = (hparams, Data(jnp.asarray(data.lengths), *map(jnp.asarray, (data.x_train, data.y_train,
+                                                                                  data.x_val, data.y_val))))
+            _train_chunk(cfg, chunk, programs[program_key], args, store, report, compile_s)
+            trained += 1
+    finally:
+        drawing.shutdown(wait=False, cancel_futures=True)
     return trained
+
+
+def data_shapes(cfg: SweepConfig, lengths: tuple[int, ...], n_in: int, repeats: tuple[int, ...] | None) -> Data:
+    """The shapes and dtypes of the :class:`~latchjax.trainer.Data` that :func:`~latchjax.data.make_dataset`
+    draws for ``lengths`` (so that programs compile while it draws)."""
+    lead = (len(lengths),) if repeats is None else (len(lengths), len(repeats))
+    n_val, t_max = cfg.samples - cfg.n_train, max(lengths)
+    f32, i32 = jnp.float32, jnp.int32
+    shape = jax.ShapeDtypeStruct
+    return Data(shape((len(lengths),), i32), shape((*lead, cfg.n_train, t_max, n_in), f32),
+                shape((*lead, cfg.n_train), i32), shape((*lead, n_val, t_max, n_in), f32), shape((*lead, n_val), i32))
+
+
+def _train_chunk(cfg: SweepConfig, chunk: Chunk, program: Program, args: tuple, store: Any,
+                 report: Callable[..., None], compile_s: float) -> None:
+    """Train one chunk with its compiled ``program`` and save its outputs (with ``compile_s`` and the run time)."""
+    t1 = time.perf_counter()
+    state, history = program.init(*args), []
+    for e in range(cfg.epochs):
+        state, metrics = program.epoch(state, *args, np.int32(e))
+        history.append(jax.block_until_ready(metrics))
+        report("epoch", epoch=e + 1)
+    metrics = jax.tree.map(lambda *a: np.stack(a, axis=-1), *history)
+    out = jax.tree.map(lambda a: np.asarray(a)[:, : chunk.stop - chunk.start], finish(state, metrics))
+    run_s = time.perf_counter() - t1
+    report("done", compile_s=compile_s, run_s=run_s)
+    out["timing"] = {"compile_s": np.float64(compile_s), "run_s": np.float64(run_s)}
+    store.save(chunk, out)
 
 
 def _chunk_info(cfg: SweepConfig, chunk: Chunk) -> dict:

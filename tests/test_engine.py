@@ -62,3 +62,19 @@ def test_the_compilation_cache_does_not_change_results(tmp_path):
     for run in (first, second):
         for name, array in fresh.items():
             np.testing.assert_array_equal(run[name], array, err_msg=name)
+
+
+@pytest.mark.parametrize("data", ["shared", "per-seed"])
+def test_programs_compile_from_the_shapes_of_the_data_being_drawn(data):
+    from latchjax.data import make_dataset
+    from latchjax.runner import data_shapes, n_inputs
+    from latchjax.tasks import make_task
+
+    cfg = SweepConfig(task="bit_relay", lengths=(4, 7), samples=50, data=data)
+    repeats = (0, 2, 2) if data == "per-seed" else None
+    drawn = make_dataset(make_task(cfg.task, **cfg.task_kwargs), cfg.lengths, cfg.samples, cfg.val_fraction,
+                         cfg.split, cfg.data_seed, repeats)
+    shapes = data_shapes(cfg, cfg.lengths, n_inputs(cfg), repeats)
+    for name, spec in shapes._asdict().items():
+        array = drawn.lengths if name == "length" else getattr(drawn, name)
+        assert (array.shape, array.dtype) == (spec.shape, spec.dtype), name
