@@ -5,6 +5,7 @@ Pure functions of parameters and data; :mod:`latchjax.trainer` differentiates an
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -12,6 +13,12 @@ import jax.numpy as jnp
 
 from latchjax.cells import FLAVORS, Cell, torch_uniform
 from latchjax.scan import masked_scan
+
+# What the backward pass keeps of each time step: only matrix products (of cells wider than 16 units, see
+# kinds._dot); the rest of the step is recomputed from the carry. Storing every intermediate of a small cell
+# costs more than recomputing it: LSTM(1) 1.4x, GRU(1) 1.8x, SimpleRNN(1) 1.3x faster per epoch, LSTM(32)
+# 1.5x (benchmarks/RESULTS.md); the gradients are the same bit for bit (LSTM, SimpleRNN) or to 6e-8 (GRU).
+RECOMPUTE_POLICY = jax.checkpoint_policies.dots_saveable
 
 
 def init_head(key: jax.Array, cell: Cell, head: str) -> dict:
@@ -56,6 +63,7 @@ def run_cell(cell: Cell, params: Any, x: jax.Array, start: int | jax.Array = 0, 
     """
     batch, _, n_in = x.shape
 
+    @functools.partial(jax.checkpoint, policy=RECOMPUTE_POLICY)
     def step(carry, x_t):
         return cell.step(params, carry, x_t)[0], None
 

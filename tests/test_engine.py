@@ -78,3 +78,28 @@ def test_programs_compile_from_the_shapes_of_the_data_being_drawn(data):
     for name, spec in shapes._asdict().items():
         array = drawn.lengths if name == "length" else getattr(drawn, name)
         assert (array.shape, array.dtype) == (spec.shape, spec.dtype), name
+
+
+@pytest.mark.parametrize("kind,tolerance", [("srnn", 0.0), ("lstm", 0.0), ("gru", 1e-6)])
+def test_recomputing_each_step_in_the_backward_pass_gives_the_gradients_of_storing_it(monkeypatch, kind, tolerance):
+    import jax
+
+    from latchjax import model
+    from latchjax.cells import RNNCell
+
+    cell = RNNCell(kind, units=1, flavor="keras2")
+    params = jax.vmap(lambda k: {"cell": cell.init(k, 1, 1.0), "head": model.init_head(k, cell, "softmax")})(
+        jax.random.split(jax.random.key(0), 6))
+    x = jax.random.normal(jax.random.key(1), (6, 16, 30, 1))
+    y = (jax.random.uniform(jax.random.key(2), (6, 16)) > 0.5).astype(np.int32)
+
+    def gradients():
+        def one(p, x, y):
+            return jax.grad(lambda p: model.model_loss(cell, "softmax", p, x, y, np.ones(16), 4)[0])(p)
+        return jax.jit(jax.vmap(one))(params, x, y)
+
+    recomputed = gradients()
+    monkeypatch.setattr(model, "RECOMPUTE_POLICY", jax.checkpoint_policies.everything_saveable)
+    stored = gradients()
+    for a, b in zip(jax.tree.leaves(recomputed), jax.tree.leaves(stored)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=tolerance)
