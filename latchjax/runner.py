@@ -75,15 +75,18 @@ def bucket_lengths(lengths: tuple[int, ...], buckets: int) -> list[tuple[int, ..
 def model_bytes(cell: Cell, cfg: SweepConfig, n_lengths: int, max_length: int, n_in: int) -> int:
     """Estimated device memory of one model (all ``n_lengths`` lengths of a bucket) while training.
 
-    The backward pass keeps every time step of a minibatch: about ``(4 g + 2) units + 2 + n_in``
-    floats per sample and step for a cell with g gate blocks (SimpleRNN 1, GRU 3, LSTM 4; Flax cells
-    are counted as 4). Fitted to XLA's own ``memory_analysis()``
-    (tests/test_chunks.py::test_memory_estimate_bounds_what_xla_allocates), which it
-    overestimates by up to 50% (SimpleRNN; 5-20% for LSTM and GRU).
+    The backward pass keeps, per sample and time step, the state each step starts from and the step's
+    matrix products (only of cells wider than 16 units or inputs: smaller ones are unrolled, see
+    ``kinds._dot``); it recomputes the rest (:data:`latchjax.model.RECOMPUTE_POLICY`). About
+    ``1.25 (state + products) + 3 + n_in`` floats per sample and step, fitted to XLA's own
+    ``memory_analysis()`` (tests/test_chunks.py::test_memory_estimate_bounds_what_xla_allocates), which it
+    overestimates by 20-60%.
     """
-    gates = getattr(cell, "gate_blocks", 4)
-    floats = (4 * gates + 2) * cell.units + 2 + n_in
-    return 4 * n_lengths * cfg.batch_size * max_length * floats
+    carry = jax.eval_shape(lambda: cell.initial_carry(1, n_in))
+    state = sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(carry))
+    products = getattr(cell, "gate_blocks", 4) * cell.units * ((cell.units > 16) + (n_in > 16))
+    floats = 1.25 * (state + products) + 3 + n_in
+    return int(4 * n_lengths * cfg.batch_size * max_length * floats)
 
 
 def data_bytes(cfg: SweepConfig, n_lengths: int, max_length: int, n_in: int) -> int:

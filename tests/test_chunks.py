@@ -68,7 +68,7 @@ def test_plan_fits_the_memory_cap():
     assert len(small) > len(one) and plan_memory(CFG, small) <= cap
 
 
-@pytest.mark.parametrize("kind,units", [("srnn", 1), ("lstm", 1), ("gru", 4)])
+@pytest.mark.parametrize("kind,units", [("srnn", 1), ("lstm", 1), ("gru", 4), ("lstm", 8), ("srnn", 32)])
 def test_memory_estimate_bounds_what_xla_allocates(kind, units):
     """model_bytes >= XLA's temp bytes per extra model, and not more than twice them."""
     cfg = SweepConfig(cells=(kind,), units=units, lengths=(60,), seeds=1, samples=200, epochs=1)
