@@ -176,12 +176,16 @@ def _takes(kind: Kind, option: str) -> bool:
 
 
 
+# the widest contraction ``_dot`` writes out as multiply-adds; wider ones are matrix products
+DOT_ROWS = 16
+
+
 def _dot(a: jax.Array, w: jax.Array) -> jax.Array:
     """``a @ w``. Vmapped over models, a small matmul becomes a batched dot per time step, which
     XLA's CPU backend runs slowly: up to 4 inputs it is unrolled into multiply-adds that fuse with
     the gate arithmetic, up to 16 written as a fused broadcast-multiply-sum; larger ones stay dots
     (benchmarks/RESULTS.md)."""
-    if w.shape[0] > 16:
+    if w.shape[0] > DOT_ROWS:
         return a @ w
     if w.shape[0] > 4:
         return jnp.sum(a[..., :, None] * w, axis=-2)

@@ -28,6 +28,7 @@ import numpy as np
 from latchjax.cells import Cell, make_cell
 from latchjax.config import SweepConfig
 from latchjax.data import Dataset, make_dataset
+from latchjax.kinds import DOT_ROWS
 from latchjax.results import SweepResult
 from latchjax.tasks import make_task
 from latchjax.trainer import (
@@ -76,15 +77,15 @@ def model_bytes(cell: Cell, cfg: SweepConfig, n_lengths: int, max_length: int, n
     """Estimated device memory of one model (all ``n_lengths`` lengths of a bucket) while training.
 
     The backward pass keeps, per sample and time step, the state each step starts from and the step's
-    matrix products (only of cells wider than 16 units or inputs: smaller ones are unrolled, see
-    ``kinds._dot``); it recomputes the rest (:data:`latchjax.model.RECOMPUTE_POLICY`). About
+    matrix products (only of cells wider than :data:`~latchjax.kinds.DOT_ROWS` units or inputs: smaller
+    ones are unrolled, see ``kinds._dot``); it recomputes the rest (:data:`latchjax.model.RECOMPUTE_POLICY`). About
     ``1.25 (state + products) + 3 + n_in`` floats per sample and step, fitted to XLA's own
     ``memory_analysis()`` (tests/test_chunks.py::test_memory_estimate_bounds_what_xla_allocates), which it
     overestimates by 20-60%.
     """
     carry = jax.eval_shape(lambda: cell.initial_carry(1, n_in))
     state = sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(carry))
-    products = getattr(cell, "gate_blocks", 4) * cell.units * ((cell.units > 16) + (n_in > 16))
+    products = getattr(cell, "gate_blocks", 4) * cell.units * ((cell.units > DOT_ROWS) + (n_in > DOT_ROWS))
     floats = 1.25 * (state + products) + 3 + n_in
     return int(4 * n_lengths * cfg.batch_size * max_length * floats)
 
