@@ -1,4 +1,4 @@
-"""Benchmark: one minibatch gradient by forward mode (latchjax.forward, exact RTRL) against reverse mode (BPTT).
+"""Benchmark: one minibatch gradient by forward mode (latchjax.core.forward, exact RTRL) against reverse mode (BPTT).
 
     python benchmarks/bench_gradient.py                          # srnn, lstm, gru at 1 unit; 240 models
     python benchmarks/bench_gradient.py --cells lstm --units 1,2,4,8 --models 240
@@ -23,10 +23,10 @@ import time
 import jax
 import jax.numpy as jnp
 
-from latchjax.cells import RNNCell
-from latchjax.forward import forward_value_and_grad, n_cell_params
-from latchjax.model import init_head, model_loss
-from latchjax.trainer import compile_lowered
+from latchjax.core.cells import RNNCell
+from latchjax.core.forward import forward_value_and_grad, n_cell_params
+from latchjax.core.model import init_head, model_loss
+from latchjax.sweep.trainer import compile_lowered
 
 
 def timed(fn, args, repeats: int) -> float:

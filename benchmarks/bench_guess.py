@@ -21,7 +21,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from latchjax.guessing import TASKS, Evaluator, make_arch, make_batch
+from latchjax.studies.guessing import TASKS, Evaluator, make_arch, make_batch
 
 CASES = [("latch1", "latch1"), ("latch2", "unit"), ("parity", "a1"), ("parity", "a2"),
          ("parity", "srnn:units=2"), ("parity", "gru:units=2"), ("parity", "lstm:units=2")]

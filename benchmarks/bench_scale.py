@@ -22,7 +22,7 @@ from pathlib import Path
 
 CHILD = """
 import json, resource, sys, time
-from latchjax.commands import run
+from latchjax.cli.commands import run
 t0 = time.perf_counter()
 code = run(sys.argv[1:])
 wall = time.perf_counter() - t0

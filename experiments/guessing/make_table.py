@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from latchjax import store
-from latchjax.commands import run
+from latchjax.cli.commands import run
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "runs" / "guessing"

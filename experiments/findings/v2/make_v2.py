@@ -33,9 +33,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from latchjax.cells import uses_forget_bias  # noqa: E402
-from latchjax.results import wilson_interval  # noqa: E402
-from latchjax.stats import paired_comparison  # noqa: E402
+from latchjax.core.cells import uses_forget_bias  # noqa: E402
+from latchjax.sweep.results import wilson_interval  # noqa: E402
+from latchjax.core.stats import paired_comparison  # noqa: E402
 
 LENGTHS = (20, 50, 100, 200)
 FLAVORS = ("keras2", "keras3", "torch")
@@ -354,7 +354,7 @@ def plain_table(runs: Path, name: str, title: str) -> None:
 
 def trained_models(config: dict) -> int:
     """Models a run trained (results.csv repeats a cell without a forget gate once per forget bias)."""
-    from latchjax.settings import resolve, to_sweep_config
+    from latchjax.sweep.settings import resolve, to_sweep_config
 
     cfg = to_sweep_config(resolve(config, {}), saved=True)
     per_cell = [len(cfg.forget_biases) if uses_forget_bias(c) else 1 for c in cfg.cells]
@@ -369,10 +369,10 @@ def saturated_gates(runs: Path, name: str, title: str, cut: float = 0.02) -> Non
 
     import jax
 
-    from latchjax.cells import make_cell
-    from latchjax.explain import rest_jacobian
-    from latchjax.settings import resolve, to_sweep_config
-    from latchjax.store import load_params
+    from latchjax.core.cells import make_cell
+    from latchjax.analysis.explain import rest_jacobian
+    from latchjax.sweep.settings import resolve, to_sweep_config
+    from latchjax.rundir.store import load_params
 
     path = runs / name / "params.npz"
     if not path.is_file():

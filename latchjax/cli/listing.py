@@ -1,0 +1,42 @@
+"""The listing commands: ``presets`` and ``cells`` (every kind and flavour, with equations and sources)."""
+
+from __future__ import annotations
+
+import argparse
+
+from latchjax.core.cells import FLAVORS, KINDS, RNNCell
+from latchjax.core.vocabulary import SettingsError
+from latchjax.sweep.settings import presets
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    found = presets()
+    width = max(map(len, found))
+    for name, preset in found.items():
+        print(f"{name.ljust(width)}  {preset.get('description', '')}")
+    return 0
+
+
+def cmd_cells(args: argparse.Namespace) -> int:
+    if args.units < 1 or args.n_in < 1:
+        raise SettingsError(f"--units and --n-in: must be >= 1, got {args.units} and {args.n_in}")
+    print(cell_table(args.units, args.n_in))
+    return 0
+
+
+def cell_table(units: int = 1, n_in: int = 1) -> str:
+    """Every kind and flavour: blocks, parameters (for ``units`` units and ``n_in`` inputs, read-out
+    excluded), equations and source; what ``latchjax cells`` prints."""
+    lines = [f"flavours (parameters for {units} unit(s), {n_in} input(s); '-': not defined):"]
+    lines += [f"  {f.name:7s} {f.gate} gates, {'PyTorch' if f.layout == 'torch' else 'Keras'} init and layout, "
+              f"{'PyTorch' if f.layout == 'torch' else 'Keras'}'s Adam; {f.source}" for f in FLAVORS.values()]
+    header = ["cell", "blocks", *FLAVORS]
+    rows = [header]
+    for kind in KINDS.values():
+        counts = [str(RNNCell(kind.name, units, f).n_params(n_in)) if f in kind.flavors else "-" for f in FLAVORS]
+        rows.append([kind.name, ",".join(kind.blocks["keras"]), *counts])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines += [""] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows] + [""]
+    for kind in KINDS.values():
+        lines += [f"{kind.name}: {kind.equations}", f"    source: {kind.source}"]
+    return "\n".join(lines)

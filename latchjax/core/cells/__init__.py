@@ -1,0 +1,40 @@
+"""Recurrent cells: the frameworks' SimpleRNN, LSTM and GRU, the literature's latching cells, and Flax's.
+
+One module per family (:mod:`.simple`, :mod:`.lstm`, :mod:`.gru`, :mod:`.janet`, :mod:`.bistable`), each
+declaring its kinds and step equations; :mod:`.kinds` is their registry. :mod:`.common` holds the flavours,
+initialisers and shared products, :mod:`.rnn` the cell every kind is built as (:class:`RNNCell`),
+:mod:`.flax` the adapter for Flax cells, :mod:`.spec` the ``kind:option=value`` names, and
+:mod:`.protocol` what a cell is (:class:`Recurrence`, :class:`Cell`).
+
+Scanning over time (:func:`latchjax.core.scan.masked_scan`), batching over samples and vmapping over models
+all happen outside the cell, so every cell is a pure function.
+
+Example::
+
+    cell = RNNCell("lstm", units=1, flavor="torch")
+    params = cell.init(jax.random.key(0), n_in=1)     # weight_ih, weight_hh, bias_ih, bias_hh
+    carry = cell.initial_carry(batch=16, n_in=1)
+    carry, h = cell.step(params, carry, x_t)          # x_t: (16, 1)
+"""
+
+from latchjax.core.cells.common import (
+    FLAVORS,
+    Flavor,
+    Kind,
+    Weights,
+    glorot_uniform,
+    hard_sigmoid,
+    orthogonal,
+    torch_uniform,
+)
+from latchjax.core.cells.flax import FlaxCell
+from latchjax.core.cells.kinds import CELL_KINDS, KINDS
+from latchjax.core.cells.protocol import Carry, Cell, Params, Recurrence
+from latchjax.core.cells.rnn import GATE_ACTIVATIONS, RNNCell
+from latchjax.core.cells.spec import SPEC_OPTIONS, make_cell, parse_cell, uses_forget_bias
+
+__all__ = [
+    "FLAVORS", "Flavor", "Kind", "Weights", "glorot_uniform", "hard_sigmoid", "orthogonal", "torch_uniform",
+    "FlaxCell", "CELL_KINDS", "KINDS", "Carry", "Cell", "Params", "Recurrence", "GATE_ACTIVATIONS", "RNNCell",
+    "SPEC_OPTIONS", "make_cell", "parse_cell", "uses_forget_bias",
+]

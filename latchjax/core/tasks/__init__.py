@@ -1,0 +1,60 @@
+"""Sequence-classification tasks, one module per family: the question thread's (:mod:`.question`: ``latch``,
+``bit_relay``) and Bengio 1994's (:mod:`.bengio94`: ``two_sequence``, ``parity``); :data:`TASKS` is the registry.
+
+A task is any function ``task(key, n, length) -> (x, y)`` with ``x`` of shape
+``(n, length, n_in)`` (float32) and ``y`` of shape ``(n,)`` (int32 labels 0/1).
+Rows come in *construction order*: the built-in tasks put every positive (label 1)
+row first, exactly as the question's script does, which is what makes Keras's
+``validation_split`` take an all-negative validation set (see :mod:`latchjax.core.data`).
+
+Pass your own function wherever a task name is accepted::
+
+    def my_task(key, n, length):
+        x = jax.random.normal(key, (n, length, 1))
+        y = (x[:, 0, 0] > 0).astype(jnp.int32)
+        return x, y
+
+Task options (``noise``, ``middle``) are bound with ``functools.partial`` or given
+as ``task_kwargs`` in a :class:`~latchjax.sweep.config.SweepConfig`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import jax
+
+from latchjax.core.tasks.bengio94 import parity, parity_at, two_sequence, two_sequence_at
+from latchjax.core.tasks.common import positions, signs_positive_first
+from latchjax.core.tasks.question import bit_relay, latch
+
+Task = Callable[[jax.Array, int, int], tuple[jax.Array, jax.Array]]
+
+
+TASKS: dict[str, Task] = {"latch": latch, "bit_relay": bit_relay, "two_sequence": two_sequence, "parity": parity}
+
+
+# The options of the built-in tasks as users set them (type, help); each task's own keyword default is the
+# default (noise: 0.1 for latch and bit_relay, sqrt(0.2) for two_sequence, as H&S's variance 0.2).
+TASK_OPTIONS: dict[str, tuple[type, str]] = {
+    "noise": (float, "standard deviation of the Gaussian noise on every element"),
+    "middle": (int, "bit_relay: position of the second bit (default: length // 2)"),
+    "informative": (int, "two_sequence: number of first elements carrying the class"),
+}
+
+
+def make_task(task: str | Task, **kwargs) -> Task:
+    """A task by name (``latch``, ``bit_relay``, ``two_sequence``, ``parity``) or a user function, with
+    options bound."""
+    if isinstance(task, str):
+        if task not in TASKS:
+            raise ValueError(f"task: unknown task {task!r}; allowed: {', '.join(TASKS)} or a function")
+        task = TASKS[task]
+    elif not callable(task):
+        raise ValueError(f"task: expected a task name or a function (key, n, length) -> (x, y), got {task!r}")
+    return functools.partial(task, **kwargs) if kwargs else task
+
+
+__all__ = ["Task", "TASKS", "TASK_OPTIONS", "make_task", "latch", "bit_relay", "two_sequence", "parity",
+           "two_sequence_at", "parity_at", "positions", "signs_positive_first"]

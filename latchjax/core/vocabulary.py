@@ -1,0 +1,153 @@
+"""The one vocabulary of settings: every setting declared once, on the dataclass field it sets.
+
+A setting's flag/TOML name, element type and help travel in its field's metadata (:func:`setting`); its
+default is the field's. :func:`settings_of` reads them off a dataclass (the sweep's
+:class:`~latchjax.sweep.config.SweepConfig`, :class:`~latchjax.studies.bengio.BengioConfig`,
+:class:`~latchjax.studies.guessing.GuessConfig`, :class:`~latchjax.analysis.landscape.LandscapeConfig`), and
+the flags, ``--help``, the TOML reader and the error messages are all made from what it returns.
+
+A bad value raises :class:`SettingsError` naming the *setting* (``lr``, not the field ``lrs``); the command
+line shows it as the flag the user typed (``--lr: duplicates in [0.001, 0.001]``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+class SettingsError(ValueError):
+    """Bad user input: one line naming the problem; ``setting`` is the setting it is about, if one."""
+
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        self.setting = setting
+        self.detail = message
+        super().__init__(f"{setting}: {message}" if setting else message)
+
+    def as_flag(self) -> str:
+        """The message as the command line says it: naming the flag (``--forget-bias: ...``)."""
+        return f"{flag(self.setting)}: {self.detail}" if self.setting else str(self)
+
+
+def flag(name: str) -> str:
+    """The flag of a setting: ``forget_bias`` -> ``--forget-bias``."""
+    return "--" + name.replace("_", "-")
+
+
+def setting(name: str, kind: type, help: str, is_list: bool = False, shown: str | None = None) -> dict:
+    """Field metadata declaring a user-facing setting: its flag/TOML ``name``, element ``kind`` (int, float or
+    str), ``help``, whether it is a comma-separated list, and ``shown``, how ``--help`` shows a default that is
+    not a plain value."""
+    return {"setting": {"name": name, "kind": kind, "help": help, "is_list": is_list, "shown": shown}}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting as users write it (flag ``--name``, TOML key ``name``): element type, default, help, and the
+    dataclass ``fields`` it sets (none: a task option)."""
+
+    name: str
+    kind: type
+    default: Any
+    help: str
+    is_list: bool = False
+    fields: tuple[str, ...] = ()
+    shown: str | None = None
+
+    @property
+    def shown_default(self) -> str:
+        if self.shown is not None:
+            return self.shown
+        return ",".join(map(str, self.default)) if self.is_list else str(self.default)
+
+    def parse(self, text: str) -> Any:
+        """A flag's text: comma-separated for lists, numbers parsed by the setting's type."""
+        parts = [p.strip() for p in text.split(",")] if self.is_list else [text.strip()]
+        values = []
+        for part in parts:
+            try:
+                values.append(self.kind(part) if self.kind is not str else part)
+            except ValueError:
+                raise SettingsError(f"expected {self.kind.__name__}{'s' if self.is_list else ''}, got {text!r}",
+                                    self.name) from None
+            if self.kind is str and not part:
+                raise SettingsError(f"empty value in {text!r}", self.name)
+        return values if self.is_list else values[0]
+
+    def convert(self, value: Any, origin: str) -> Any:
+        """A value read from a TOML file (``origin`` names it), checked against the setting's type."""
+
+        def one(v: Any) -> Any:
+            if self.kind is float and isinstance(v, (int, float)) and not isinstance(v, bool):
+                return float(v)
+            if self.kind is int and isinstance(v, int) and not isinstance(v, bool):
+                return v
+            if self.kind is str and isinstance(v, str):
+                return v
+            raise SettingsError(f"{origin}: {self.name} must be {'a list of ' if self.is_list else ''}"
+                                f"{self.kind.__name__}{'s' if self.is_list else ''}, got {v!r}")
+
+        if self.is_list:
+            values = value if isinstance(value, list) else [value]
+            if not values:
+                raise SettingsError(f"{origin}: {self.name} must not be empty")
+            return [one(v) for v in values]
+        return one(value)
+
+
+def settings_of(cls: type) -> dict[str, Setting]:
+    """The settings a dataclass declares (fields with :func:`setting` metadata), by name, in field order."""
+    out: dict[str, Setting] = {}
+    for f in dataclasses.fields(cls):
+        meta = f.metadata.get("setting")
+        if meta is None:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if meta["is_list"] and default is not None:
+            default = list(default)
+        out[meta["name"]] = Setting(meta["name"], meta["kind"], default, meta["help"], meta["is_list"], (f.name,),
+                                    meta["shown"])
+    return out
+
+
+def setting_name(cls: type, field_name: str) -> str:
+    """The setting a field of ``cls`` is declared as (the field's own name where it declares none)."""
+    for f in dataclasses.fields(cls):
+        if f.name == field_name:
+            return f.metadata.get("setting", {}).get("name", field_name)
+    return field_name
+
+
+class Checks:
+    """The checks of a dataclass's ``__post_init__``, each naming the setting it is about::
+
+        check = Checks(self)
+        check.integer("seeds")            # SettingsError("must be an integer >= 1, got 0", "seeds")
+        check.need(self.lr > 0, "lrs", "must be > 0")
+    """
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def need(self, ok: bool, field_name: str, message: str) -> None:
+        if not ok:
+            raise SettingsError(message, setting_name(type(self.obj), field_name))
+
+    def choice(self, field_name: str, allowed: tuple) -> None:
+        value = getattr(self.obj, field_name)
+        name = setting_name(type(self.obj), field_name)
+        self.need(value in allowed, field_name,
+                  f"unknown {name.replace('_', ' ')} {value!r}; allowed: {', '.join(map(str, allowed))}")
+
+    def integer(self, field_name: str, low: int = 1) -> None:
+        value = getattr(self.obj, field_name)
+        ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+        self.need(ok, field_name, f"must be an integer >= {low}, got {value!r}")
+
+    def distinct(self, field_name: str) -> None:
+        values = list(getattr(self.obj, field_name))
+        self.need(len(set(values)) == len(values), field_name, f"duplicates in {values}")
+

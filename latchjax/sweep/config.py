@@ -1,0 +1,267 @@
+"""What defines a sweep: :class:`SweepConfig`, and the one vocabulary users write it in.
+
+Every setting is declared once, on the :class:`SweepConfig` field it sets (its flag/TOML name, type
+and help travel in the field's metadata; its default is the field's), or, for a task's options
+(``noise``, ``middle``, ``informative``), in :data:`latchjax.tasks.TASK_OPTIONS` with each task's own
+default. :data:`SETTINGS` is derived from both; the TOML reader, the flags, ``--help`` and
+:func:`from_settings` are made from it, and every check lives in :meth:`SweepConfig.__post_init__`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from latchjax.core.cells import FLAVORS, Cell, make_cell
+from latchjax.core.data import SPLITS
+from latchjax.core.optim import OPTIMIZERS
+from latchjax.core.tasks import TASK_OPTIONS, TASKS, Task, make_task
+from latchjax.core.tasks.prototypes import has_prototypes
+from latchjax.core.vocabulary import Checks, Setting, SettingsError, setting, settings_of
+
+# The question's lengths: [2, 5, 8, 10, 15, 20, 25, 30] + range(30, 210, 10). Its loop ran 30 twice
+# (26 iterations) and its result dict kept one; latchjax runs each distinct length once.
+QUESTION_LENGTHS: tuple[int, ...] = (2, 5, 8, 10, 15, 20, 25, 30) + tuple(range(40, 210, 10))
+HEADS = ("softmax", "sigmoid")
+HEAD_INITS = ("random", "aligned", "reversed")
+DATA_MODES = ("shared", "per-seed")
+
+
+def default_length_buckets() -> int:
+    """3 on CPU, where padded steps cost as much as real ones; 1 on accelerators, where a step's
+    cost hardly depends on its width and one program is fastest (benchmarks/RESULTS.md)."""
+    return 3 if jax.default_backend() == "cpu" else 1
+
+
+GRADIENTS = ("auto", "reverse", "forward")
+
+
+def default_unroll() -> int:
+    """1 on CPU, where unrolling the time loop measured slower (benchmarks/RESULTS.md); 8 on accelerators,
+    where every loop iteration costs launches and a loop-condition round trip whatever its width."""
+    return 1 if jax.default_backend() == "cpu" else 8
+
+
+class Resolved(NamedTuple):
+    """What a :class:`SweepConfig` resolves once: its cells as objects, its task with its options bound, and
+    the task's number of input features."""
+
+    cells: tuple[Cell, ...]
+    task: Task
+    n_in: int
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """Everything that defines a sweep. Defaults are the question's Q1 setup with a correct split.
+
+    ``cells`` holds names or specs (``srnn``, ``lstm``, ``gru``, ``janet:flavor=torch``, ...; see
+    :func:`~latchjax.cells.parse_cell`), :class:`~latchjax.cells.RNNCell` /
+    :class:`~latchjax.cells.FlaxCell` objects or Flax cells. ``task`` is a name or a function
+    ``(key, n, length) -> (x, y)``, ``task_kwargs`` its options. ``optimizer`` is ``"flavor"`` (each
+    cell's flavour's Adam: Keras's for ``keras2``/``keras3``, PyTorch's for ``torch``), a name in
+    :data:`latchjax.optim.OPTIMIZERS` or a factory ``lr -> optax transformation``; ``lrs`` and
+    ``forget_biases`` are grids trained side by side in the same program (default forget bias: the
+    flavour's, 1 for Keras, PyTorch's random draw for torch). ``seeds`` is the number of repeats; repeat
+    ``i`` uses ``fold_in(key(seed), i)`` for its initialisation and shuffles, whatever else is in the sweep.
+
+    ``head_init``: ``random`` (the framework's draw), or ``aligned`` / ``reversed``: after the draw the
+    head's class difference is flipped where needed so that the task's noiseless prototypes start
+    classified right / wrong (:func:`latchjax.prototypes.orient_head`). ``data``: ``shared`` (the
+    question's: one dataset per length, common to every repeat) or ``per-seed`` (repeat ``i`` draws its
+    own dataset from ``fold_in(fold_in(key(data_seed), length), i)``, so repeats are independent in data too).
+    ``threshold``: a model succeeds when its final validation accuracy reaches it.
+    """
+
+    task: str | Task = field(default="latch", metadata=setting(
+        "task", str, f"task: {', '.join(TASKS)}"))
+    task_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    cells: tuple = field(default=("srnn", "lstm"), metadata=setting(
+        "cells", str, "cells (comma-separated): srnn, lstm, gru, cifg, janet, lstm97, brc, nbrc, each with "
+        ":option=value (see `latchjax cells`)", is_list=True))
+    flavor: str = field(default="keras2", metadata=setting(
+        "flavor", str, "framework defaults: keras2 (Keras 2.1, hard_sigmoid gates, as in 2018), keras3 or torch "
+        "(PyTorch's init, layout and Adam)"))
+    units: int = field(default=1, metadata=setting("units", int, "units per recurrent layer"))
+    lengths: tuple[int, ...] = field(default=QUESTION_LENGTHS, metadata=setting(
+        "lengths", int, "sequence lengths (comma-separated)", is_list=True))
+    seeds: int = field(default=30, metadata=setting("seeds", int, "repeats (seeds) per setting"))
+    epochs: int = field(default=5, metadata=setting("epochs", int, "training epochs"))
+    batch_size: int = field(default=16, metadata=setting("batch_size", int, "minibatch size"))
+    samples: int = field(default=10_000, metadata=setting(
+        "samples", int, "samples per length (train + validation)"))
+    split: str = field(default="shuffled", metadata=setting(
+        "split", str, "shuffled (random, class-balanced) or keras (last rows, as the question)"))
+    val_fraction: float = field(default=0.2, metadata=setting(
+        "val_fraction", float, "fraction of samples held out for validation"))
+    lrs: tuple[float, ...] = field(default=(1e-3,), metadata=setting(
+        "lr", float, "learning rates, trained side by side (comma-separated)", is_list=True))
+    forget_biases: tuple[float, ...] | None = field(default=None, metadata=setting(
+        "forget_bias", float, "forget-gate bias init values, trained side by side", is_list=True,
+        shown="the flavour's: 1 for Keras, PyTorch's random draw for torch"))
+    head: str = field(default="softmax", metadata=setting(
+        "head", str, "softmax (Dense(2) + cross-entropy) or sigmoid (Dense(1) + BCE)"))
+    optimizer: str | Callable[[Any], Any] = field(default="flavor", metadata=setting(
+        "optimizer", str, "flavor (Keras's Adam, or PyTorch's for torch), keras_adam, torch_adam or sgd"))
+    seed: int = field(default=0, metadata=setting(
+        "seed", int, "base random seed (initialisation, shuffles and data)"))
+    data_seed: int = 0
+    length_buckets: int | None = field(default=None, metadata=setting(
+        "buckets", int, "length buckets, one compile each", shown="3 on CPU, 1 on GPU"))
+    unroll: int | None = field(default=None, metadata=setting(
+        "unroll", int, "time steps per iteration of the time loop", shown="1 on CPU, 8 on accelerators"))
+    gradient: str = field(default="auto", metadata=setting(
+        "gradient", str, "reverse (backpropagation through time), forward (exact real-time recurrent learning: "
+        "no backward scan) or auto (forward where it is expected to be faster: latchjax.core.forward)"))
+    head_init: str = field(default="random", metadata=setting(
+        "head_init", str, "random (the framework's draw), aligned or reversed: flip the head so the noiseless "
+        "class prototypes start classified right / wrong"))
+    data: str = field(default="shared", metadata=setting(
+        "data", str, "shared (one dataset per length for every seed, as the question) or per-seed (each seed "
+        "draws its own dataset)"))
+    threshold: float = field(default=0.9, metadata=setting(
+        "threshold", float, "success = final validation accuracy >= threshold"))
+    resolved: Resolved = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check = Checks(self)
+        check.choice("flavor", tuple(FLAVORS))
+        if self.forget_biases is None:
+            object.__setattr__(self, "forget_biases", (FLAVORS[self.flavor].default_forget_bias,))
+        for name in ("cells", "lengths", "lrs", "forget_biases"):
+            value = getattr(self, name)
+            if isinstance(value, (str, int, float)) or not hasattr(value, "__len__"):
+                value = (value,)
+            object.__setattr__(self, name, tuple(value))
+            check.need(len(value) > 0, name, "give at least one value")
+        try:
+            cells = tuple(make_cell(cell, self.units, self.flavor) for cell in self.cells)
+        except SettingsError:
+            raise
+        except ValueError as err:  # a cell spec's own message names the option ("cell: ...", "units: ...")
+            raise SettingsError(str(err).partition(": ")[2] or str(err), "cells") from None
+        names = [cell.name for cell in cells]
+        check.need(len(set(names)) == len(names), "cells", f"duplicate cells in {names}")
+        check.need(all(isinstance(n, (int, np.integer)) and n >= 1 for n in self.lengths), "lengths",
+                   f"every length must be an integer >= 1, got {list(self.lengths)}")
+        for name in ("lengths", "lrs", "forget_biases"):
+            check.distinct(name)
+        if self.length_buckets is None:
+            object.__setattr__(self, "length_buckets", default_length_buckets())
+        if self.unroll is None:
+            object.__setattr__(self, "unroll", default_unroll())
+        for name in ("seeds", "epochs", "batch_size", "samples", "length_buckets", "unroll"):
+            check.integer(name)
+        check.integer("seed", 0)
+        check.integer("data_seed", 0)
+        check.choice("split", SPLITS)
+        check.choice("head", HEADS)
+        check.choice("head_init", HEAD_INITS)
+        check.choice("data", DATA_MODES)
+        check.choice("gradient", GRADIENTS)
+        if isinstance(self.optimizer, str):
+            check.choice("optimizer", ("flavor", *OPTIMIZERS))
+        check.need(isinstance(self.val_fraction, (int, float)) and 0 < self.val_fraction < 1, "val_fraction",
+                   f"must be in (0, 1), got {self.val_fraction!r}")
+        check.need(0 < self.n_train < self.samples, "samples",
+                   f"{self.samples} samples leave an empty train or validation set at val_fraction={self.val_fraction}")
+        check.need(self.batch_size <= self.n_train, "batch_size",
+                   f"{self.batch_size} is larger than the training set ({self.n_train} samples)")
+        check.need(all(float(lr) > 0 for lr in self.lrs), "lrs", f"must be > 0, got {list(self.lrs)}")
+        check.need(0 < self.threshold <= 1, "threshold", f"must be in (0, 1], got {self.threshold!r}")
+        if self.task_kwargs.get("noise", 0) < 0:
+            raise SettingsError(f"must be >= 0, got {self.task_kwargs.get('noise')!r}", "noise")
+        if isinstance(self.task, str) and self.task in TASKS:  # every option the run uses, defaults included
+            object.__setattr__(self, "task_kwargs", task_defaults(self.task) | dict(self.task_kwargs))
+        try:
+            task = make_task(self.task, **self.task_kwargs)
+            # the task checks its options against a length (bit_relay's middle, two_sequence's informative)
+            x, _ = jax.eval_shape(lambda: task(jax.random.key(0), 2, min(self.lengths)))
+        except SettingsError:
+            raise
+        except (ValueError, TypeError) as err:
+            name, _, message = str(err).partition(": ")
+            raise SettingsError(message, name) if message else SettingsError(str(err), "task") from None
+        if self.head_init != "random":
+            check.need(has_prototypes(self.task), "head_init",
+                       f"{self.head_init} needs a task with class prototypes (latch, bit_relay, two_sequence)")
+        object.__setattr__(self, "resolved", Resolved(cells, task, int(x.shape[-1])))
+
+    @property
+    def n_train(self) -> int:
+        return int(self.samples * (1.0 - self.val_fraction))
+
+    def replace(self, **changes) -> SweepConfig:
+        return dataclasses.replace(self, **changes)
+
+
+# --- the vocabulary of settings ------------------------------------------------------------------
+
+def task_defaults(task: str) -> dict[str, Any]:
+    """The options a built-in task takes, with its own defaults (``None``: a rule, e.g. bit_relay's
+    ``middle = length // 2``)."""
+    return {p.name: p.default for p in inspect.signature(TASKS[task]).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def _settings() -> dict[str, Setting]:
+    out = settings_of(SweepConfig)
+    out["seed"] = dataclasses.replace(out["seed"], fields=("seed", "data_seed"))  # one seed for models and data
+    for name, (kind, help) in TASK_OPTIONS.items():
+        defaults = {t: p.default for t, fn in TASKS.items() for p in inspect.signature(fn).parameters.values()
+                    if p.name == name}
+        shown = "the task's: " + ", ".join(f"{v:.4g} for {t}" if isinstance(v, float) else f"{v} for {t}"
+                                           for t, v in defaults.items() if v is not None) or "the task's"
+        out[name] = Setting(name, kind, None, help, shown=shown)
+    return out
+
+
+SETTINGS: dict[str, Setting] = _settings()
+
+
+def from_settings(settings: Mapping[str, Any]) -> SweepConfig:
+    """The :class:`SweepConfig` of user settings (names as in :data:`SETTINGS`; missing ones take their
+    defaults); raises :class:`~latchjax.core.vocabulary.SettingsError` naming the setting when one is out of
+    range. A task option is passed to the task only when set; one the task does not take is refused."""
+    fields: dict[str, Any] = {}
+    task_kwargs: dict[str, Any] = {}
+    task = settings.get("task", SETTINGS["task"].default)
+    takes = set(task_defaults(task)) if task in TASKS else set()
+    for s in SETTINGS.values():
+        value = settings.get(s.name, s.default)
+        if s.is_list and value is not None:
+            value = tuple(value) or None  # an empty list: the default
+        if s.fields:
+            fields.update(dict.fromkeys(s.fields, value))
+        elif value is not None and s.name in takes:
+            task_kwargs[s.name] = value
+        elif value is not None:
+            raise SettingsError(f"task {task} has no such option", s.name)
+    return SweepConfig(task_kwargs=task_kwargs, **fields)
+
+
+def to_settings(cfg: SweepConfig) -> dict[str, Any]:
+    """Every setting of ``cfg`` as users write it, resolved (what ``config.json`` holds): the inverse of
+    :func:`from_settings`. Refuses what a file cannot hold (a task, cell or optimizer given as Python objects)."""
+    if not isinstance(cfg.task, str):
+        raise SettingsError("a task given as a function cannot be written to config.json", "task")
+    if not all(isinstance(c, str) for c in cfg.cells):
+        raise SettingsError("cells given as objects cannot be written to config.json; give cell specs", "cells")
+    if not isinstance(cfg.optimizer, str):
+        raise SettingsError("an optimizer factory cannot be written to config.json", "optimizer")
+    if cfg.data_seed != cfg.seed:
+        raise SettingsError("config.json has one seed for models and data; data_seed must equal it", "seed")
+    out: dict[str, Any] = {}
+    for s in SETTINGS.values():
+        if s.fields:
+            value = getattr(cfg, s.fields[0])
+            out[s.name] = [v.item() if isinstance(v, np.generic) else v for v in value] if s.is_list else value
+        elif s.name in cfg.task_kwargs:
+            out[s.name] = cfg.task_kwargs[s.name]
+    return out

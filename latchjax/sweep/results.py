@@ -1,0 +1,128 @@
+"""Sweep results as NumPy arrays with named axes, and the statistics read off them.
+
+Every metric array has the axes ``DIMS = (cell, length, lr, forget_bias, seed, epoch)``;
+``diverged`` lacks the epoch axis. ``coords`` gives the value along each axis, and ``coords["cell_info"]``
+what each cell is (:data:`CELL_INFO`: kind, flavor, units, has_forget_bias), aligned with
+``coords["cell"]``. :meth:`SweepResult.to_xarray` offers it all as an ``xarray.Dataset``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from latchjax.core.stats import wilson_interval
+
+DIMS = ("cell", "length", "lr", "forget_bias", "seed", "epoch")
+CELL_INFO = ("kind", "flavor", "units", "has_forget_bias")
+
+
+def cell_info(cell) -> dict[str, Any]:
+    """What a result records about a cell (an ``RNNCell``, ``KerasCell``, ``FlaxCell``...): its ``kind``
+    (a Flax cell: its name), ``flavor``, ``units`` and ``has_forget_bias``."""
+    return {"kind": str(getattr(cell, "kind", cell.name)), "flavor": str(cell.flavor), "units": int(cell.units),
+            "has_forget_bias": bool(cell.has_forget_bias)}
+
+
+def _xarray():
+    try:
+        import xarray
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("latchjax's xarray datasets need xarray: pip install 'latchjax[notebook]'") from err
+    return xarray
+
+
+@dataclass
+class SweepResult:
+    """Per-model, per-epoch metrics of a sweep.
+
+    ``metrics[name]`` for name in ``train_loss, train_acc, val_loss, val_acc`` has shape
+    ``(cell, length, lr, forget_bias, seed, epoch)``; ``metrics["diverged"]`` has no epoch axis.
+    ``params`` holds each cell's trained parameters (a list over lengths of pytrees whose
+    leading axis runs over (lr, forget_bias, seed) flattened). ``timing`` has compile and run
+    seconds per cell.
+    """
+
+    coords: dict[str, list]
+    metrics: dict[str, np.ndarray]
+    params: dict[str, Any] = field(default_factory=dict)
+    timing: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    dims = DIMS
+
+    @classmethod
+    def from_cell(cls, cell, cfg, metrics: dict[str, np.ndarray], params, compile_s: float, run_s: float):
+        """The result of one cell (a cell object) of ``cfg``."""
+        name = cell.name
+        coords = {
+            "cell": [name],
+            "cell_info": [cell_info(cell)],
+            "length": list(cfg.lengths),
+            "lr": [float(v) for v in cfg.lrs],
+            "forget_bias": [float(v) for v in cfg.forget_biases],
+            "seed": list(range(cfg.seeds)),
+            "epoch": list(range(1, cfg.epochs + 1)),
+        }
+        return cls(coords, {k: v[None] for k, v in metrics.items()}, {name: params},
+                   {name: {"compile_s": compile_s, "run_s": run_s}})
+
+    @classmethod
+    def concat(cls, parts: list[SweepResult]) -> SweepResult:
+        """Stack results of different cells (same grid otherwise) along the cell axis."""
+        coords = dict(parts[0].coords, cell=[c for p in parts for c in p.coords["cell"]],
+                      cell_info=[i for p in parts for i in p.cell_info()])
+        metrics = {k: np.concatenate([p.metrics[k] for p in parts]) for k in parts[0].metrics}
+        params = {k: v for p in parts for k, v in p.params.items()}
+        timing = {k: v for p in parts for k, v in p.timing.items()}
+        return cls(coords, metrics, params, timing)
+
+    def cell_info(self) -> list[dict[str, Any]]:
+        """:data:`CELL_INFO` of every cell, aligned with ``coords["cell"]``."""
+        return self.coords["cell_info"]
+
+    def to_xarray(self, threshold: float = 0.9):
+        """An ``xarray.Dataset`` (needs ``pip install 'latchjax[notebook]'``): the metrics over
+        :data:`DIMS`, ``diverged`` and ``success`` (final val accuracy >= ``threshold``, not diverged) without
+        the epoch axis; the cells' :data:`CELL_INFO` are coordinates along ``cell``, e.g.
+        ``ds.success.sel(cell="lstm").mean("seed")`` or ``ds.success.where(ds.has_forget_bias, drop=True)``."""
+        xr = _xarray()
+        coords: dict[str, Any] = {d: np.asarray(self.coords[d]) for d in DIMS}
+        info = self.cell_info()
+        for key in CELL_INFO:
+            coords[key] = ("cell", np.asarray([i[key] for i in info]))
+        data = {name: (DIMS[: arr.ndim], arr) for name, arr in self.metrics.items()}
+        data["success"] = (DIMS[:-1], self.success(threshold))
+        return xr.Dataset(data, coords=coords, attrs={"threshold": float(threshold)})
+
+    def final(self, name: str) -> np.ndarray:
+        """The last epoch's value of a metric: shape (cell, length, lr, forget_bias, seed)."""
+        return self.metrics[name][..., -1]
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.metrics["diverged"]
+
+    def success(self, threshold: float = 0.9) -> np.ndarray:
+        """Final validation accuracy >= threshold; a diverged model is never a success."""
+        val = np.nan_to_num(self.final("val_acc"), nan=-1.0)
+        return (val >= threshold) & ~self.diverged
+
+    def success_frequency(self, threshold: float = 0.9) -> dict[str, np.ndarray]:
+        """Success counts, frequency and Wilson 95% interval over seeds: shape (cell, length, lr, forget_bias)."""
+        ok = self.success(threshold)
+        n = np.full(ok.shape[:-1], ok.shape[-1])
+        k = ok.sum(axis=-1)
+        low, high = wilson_interval(k, n)
+        return {"n": n, "successes": k, "success_freq": k / n, "ci_low": low, "ci_high": high}
+
+    def sel(self, name: str, **where) -> np.ndarray:
+        """A metric indexed by coordinate values, e.g. ``sel("val_acc", cell="lstm", length=100)``."""
+        arr = self.metrics[name]
+        index = []
+        for dim in self.dims[: arr.ndim]:
+            index.append(self.coords[dim].index(where.pop(dim)) if dim in where else slice(None))
+        if where:
+            raise ValueError(f"sel: unknown dimension(s) {', '.join(where)}; allowed: {', '.join(self.dims)}")
+        return arr[tuple(index)]
