@@ -4,7 +4,7 @@ A condition is a cell of the run (``lstm``), a learning rate (``lr=0.01``) or a 
 (``forget_bias=1``, alias ``b_f=1``). Models of A and B with the same seed (and the same values of
 every other axis) form pairs: repeat ``i`` has the same initialisation key and shuffles in every
 cell, lr and bias of a run, and in every run with the same base seed. :func:`compare_rows` gives,
-per point of the remaining axes, the paired statistics of :func:`latchjax.stats.paired_comparison`.
+per point of the remaining axes, the paired statistics of :func:`latchjax.core.stats.paired_comparison`.
 """
 
 from __future__ import annotations

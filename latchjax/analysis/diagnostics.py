@@ -17,7 +17,7 @@ def trajectories(cell: RNNCell, params: Any, x: jax.Array) -> dict[str, jax.Arra
     """Hidden state and gates at every step of ``x`` (batch, T, n_in), unpadded.
 
     Returns arrays of shape (T, batch, units): ``h`` and each gate of
-    :meth:`~latchjax.cells.RNNCell.step_with_gates` (e.g. ``update`` for a GRU, ``forget`` and
+    :meth:`~latchjax.core.cells.rnn.RNNCell.step_with_gates` (e.g. ``update`` for a GRU, ``forget`` and
     ``cell`` for an LSTM).
     """
     def time_step(carry, x_t):
@@ -81,7 +81,7 @@ def fixed_point_diagram(ws: np.ndarray | None = None) -> tuple[np.ndarray, np.nd
 
 def diagnose_run(result: Any, cfg: Any, params: dict, length: int, samples: int) -> tuple[dict, Any, Any]:
     """What ``latchjax diagnose`` shows of a saved run at one trained ``length``, for every
-    :class:`~latchjax.cells.RNNCell` with saved parameters (the first lr and forget bias: one model per seed),
+    :class:`~latchjax.core.cells.rnn.RNNCell` with saved parameters (the first lr and forget bias: one model per seed),
     on ``samples`` fresh sequences of the run's task: per cell ``norms`` (model, T) of
     :func:`hidden_grad_norms`, ``success`` per model, ``trajectories`` of the first four models and, for a
     one-unit SimpleRNN, each model's (w, b) (``b`` adds PyTorch's two biases, which act as one).

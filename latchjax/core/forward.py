@@ -1,7 +1,7 @@
 """Forward-mode gradients (exact real-time recurrent learning) as an alternative to backpropagation
 through time.
 
-Backpropagation through time (``jax.value_and_grad`` of :func:`latchjax.model.model_loss`) runs the
+Backpropagation through time (``jax.value_and_grad`` of :func:`latchjax.core.model.model_loss`) runs the
 time scan forward, stores every step's residuals, then runs a second, backward scan: ``2 T`` sequential
 steps. Real-time recurrent learning (Williams & Zipser 1989) carries, next to the state ``s``, its
 sensitivities ``S = d s / d theta`` to the cell's parameters, updated at every step by the chain rule
@@ -16,7 +16,7 @@ latching experiments (an LSTM(1) has 12 weights), prohibitive for large cells:
 :func:`forward_is_cheaper` decides.
 
 ``S`` is one more part of the scan's carry, so the left-padding rule of
-:func:`~latchjax.scan.masked_scan` holds it too: during padding the state and its sensitivities keep
+:func:`~latchjax.core.scan.masked_scan` holds it too: during padding the state and its sensitivities keep
 their initial values (zero), exactly what the reverse pass computes for padded steps.
 """
 
@@ -72,13 +72,13 @@ def forward_is_cheaper(cell: Cell, n_in: int, backend: str | None = None) -> boo
 
 def forward_value_and_grad(cell: Cell, head: str, params: Any, x: jax.Array, y: jax.Array, weight: jax.Array,
                            start: int | jax.Array = 0, unroll: int = 1) -> tuple[tuple[jax.Array, jax.Array], Any]:
-    """``((loss, acc), grads)`` of :func:`latchjax.model.model_loss` by forward-mode differentiation.
+    """``((loss, acc), grads)`` of :func:`latchjax.core.model.model_loss` by forward-mode differentiation.
 
     The same value, to float rounding, as
     ``jax.value_and_grad(lambda p: model_loss(cell, head, p, x, y, weight, start, unroll), has_aux=True)(params)``,
     computed in one time scan carrying ``(state, d state / d params["cell"])``. ``x`` is (batch, T, n_in);
     ``start`` (a scalar, or one per row) is the number of left-padding steps, as in
-    :func:`~latchjax.model.run_cell`. Entries of ``params`` other than ``cell`` and ``head`` get zero gradients.
+    :func:`~latchjax.core.model.run_cell`. Entries of ``params`` other than ``cell`` and ``head`` get zero gradients.
 
     Example::
 

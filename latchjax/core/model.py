@@ -58,7 +58,7 @@ def head_loss(head: str, logits: jax.Array, y: jax.Array) -> tuple[jax.Array, ja
 def run_cell(cell: Cell, params: Any, x: jax.Array, start: int | jax.Array = 0, unroll: int = 1) -> jax.Array:
     """The cell's last output after reading ``x`` of shape (batch, T, n_in).
 
-    Steps ``t < start`` are left padding (:func:`~latchjax.scan.masked_scan`): the state stays at its
+    Steps ``t < start`` are left padding (:func:`~latchjax.core.scan.masked_scan`): the state stays at its
     initial value, so a sequence left-padded to any length gives exactly the result of the unpadded one.
     """
     batch, _, n_in = x.shape

@@ -13,6 +13,7 @@ line shows it as the flag the user typed (``--lr: duplicates in [0.001, 0.001]``
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,17 +38,21 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def setting(name: str, kind: type, help: str, is_list: bool = False, shown: str | None = None) -> dict:
+def setting(name: str, kind: type, help: str, is_list: bool = False, shown: str | None = None,
+            repeatable: bool = False, metavar: str | None = None) -> dict:
     """Field metadata declaring a user-facing setting: its flag/TOML ``name``, element ``kind`` (int, float or
-    str), ``help``, whether it is a comma-separated list, and ``shown``, how ``--help`` shows a default that is
-    not a plain value."""
-    return {"setting": {"name": name, "kind": kind, "help": help, "is_list": is_list, "shown": shown}}
+    str), ``help``, whether it is a comma-separated list, ``shown``, how ``--help`` shows a default that is
+    not a plain value, whether the flag is given once per value (``repeatable``: ``--task-option N=3
+    --task-option noise_var=0.1``) and the ``metavar`` of its flag (default: the kind, ``INT``). A field with
+    no default is a required setting."""
+    return {"setting": {"name": name, "kind": kind, "help": help, "is_list": is_list, "shown": shown,
+                        "repeatable": repeatable, "metavar": metavar}}
 
 
 @dataclass(frozen=True)
 class Setting:
     """A setting as users write it (flag ``--name``, TOML key ``name``): element type, default, help, and the
-    dataclass ``fields`` it sets (none: a task option)."""
+    dataclass ``fields`` it sets (none: a task option); see :func:`setting` for the rest."""
 
     name: str
     kind: type
@@ -56,6 +61,9 @@ class Setting:
     is_list: bool = False
     fields: tuple[str, ...] = ()
     shown: str | None = None
+    required: bool = False
+    repeatable: bool = False
+    metavar: str | None = None
 
     @property
     def shown_default(self) -> str:
@@ -105,12 +113,27 @@ def settings_of(cls: type) -> dict[str, Setting]:
         meta = f.metadata.get("setting")
         if meta is None:
             continue
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        default = None if required else f.default if f.default is not dataclasses.MISSING else f.default_factory()
         if meta["is_list"] and default is not None:
             default = list(default)
         out[meta["name"]] = Setting(meta["name"], meta["kind"], default, meta["help"], meta["is_list"], (f.name,),
-                                    meta["shown"])
+                                    meta["shown"], required, meta.get("repeatable", False), meta.get("metavar"))
     return out
+
+
+def config_of(cls: type, texts: Mapping[str, Any]) -> Any:
+    """The ``cls`` of settings given as text (a flag's text by setting name; a list of texts for a repeatable
+    setting): each parsed by its :class:`Setting`, then checked by ``cls.__post_init__``. A setting that is
+    missing or ``None`` takes its field's default."""
+    values: dict[str, Any] = {}
+    for s in settings_of(cls).values():
+        text = texts.get(s.name)
+        if text is None:
+            continue
+        value = [s.parse(t) for t in text] if s.repeatable else s.parse(text)
+        values[s.fields[0]] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
 
 
 def setting_name(cls: type, field_name: str) -> str:

@@ -1,4 +1,4 @@
-"""Figures of a sweep, drawn from a :class:`~latchjax.results.SweepResult` alone (no training).
+"""Figures of a sweep, drawn from a :class:`~latchjax.sweep.results.SweepResult` alone (no training).
 
 * ``success_frequency``: fraction of seeds whose final validation accuracy reaches the
   threshold, vs sequence length, with Wilson 95% bands;

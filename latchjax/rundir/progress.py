@@ -1,7 +1,7 @@
 """Progress of a sweep with an honest ETA: one live ``rich`` bar in a terminal (or Jupyter), a few plain
 lines in a log file.
 
-:class:`SweepProgress` is a ``progress(event, info)`` callback for :func:`latchjax.runner.train_chunks`,
+:class:`SweepProgress` is a ``progress(event, info)`` callback for :func:`latchjax.sweep.runner.train_chunks`,
 which reports ``"start"`` (before compiling a program), ``"compiled"``, ``"epoch"`` (after every epoch,
 from every device) and ``"done"`` (a chunk ended). Its ETA:
 

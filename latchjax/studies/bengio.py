@@ -25,9 +25,9 @@ from latchjax.core.scan import masked_scan
 
 @dataclass(frozen=True)
 class MinimalLatch:
-    """Bengio's minimal latch as a recurrence (a :class:`latchjax.cells.Recurrence`): one tanh unit,
+    """Bengio's minimal latch as a recurrence (a :class:`latchjax.core.cells.protocol.Recurrence`): one tanh unit,
     a_t = w tanh(a_{t-1}) + h_t from a_0 = 0, output tanh(a_t). ``params`` is w; the input h_t is one
-    number per row. :func:`_train_one` trains it; :class:`latchjax.guessing.Latch1` guesses it."""
+    number per row. :func:`_train_one` trains it; :class:`latchjax.studies.guessing.Latch1` guesses it."""
 
     def initial_carry(self, batch: int, n_in: int = 1) -> jax.Array:
         return jnp.zeros((batch,), jnp.float32)

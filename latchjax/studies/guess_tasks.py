@@ -1,7 +1,7 @@
 """The tasks of random weight guessing (Hochreiter & Schmidhuber 1996/2001), at variable lengths.
 
 Every sequence has its own length, drawn uniformly in [length, length_max]; sequences are left-padded
-(:class:`Batch`), so each one is processed at exactly its own length (:func:`latchjax.scan.masked_scan`).
+(:class:`Batch`), so each one is processed at exactly its own length (:func:`latchjax.core.scan.masked_scan`).
 A task draws its sequences from positions ``j (n, T)`` (negative: padding); ``two_sequence`` and
 ``parity`` are the position-based cores of :mod:`latchjax.core.tasks`, so the fixed-length tasks of a sweep
 and the guessing tasks draw the same numbers.

@@ -2,7 +2,7 @@
 
 Every setting is declared once, on the :class:`SweepConfig` field it sets (its flag/TOML name, type
 and help travel in the field's metadata; its default is the field's), or, for a task's options
-(``noise``, ``middle``, ``informative``), in :data:`latchjax.tasks.TASK_OPTIONS` with each task's own
+(``noise``, ``middle``, ``informative``), in :data:`latchjax.core.tasks.TASK_OPTIONS` with each task's own
 default. :data:`SETTINGS` is derived from both; the TOML reader, the flags, ``--help`` and
 :func:`from_settings` are made from it, and every check lives in :meth:`SweepConfig.__post_init__`.
 """
@@ -62,18 +62,18 @@ class SweepConfig:
     """Everything that defines a sweep. Defaults are the question's Q1 setup with a correct split.
 
     ``cells`` holds names or specs (``srnn``, ``lstm``, ``gru``, ``janet:flavor=torch``, ...; see
-    :func:`~latchjax.cells.parse_cell`), :class:`~latchjax.cells.RNNCell` /
-    :class:`~latchjax.cells.FlaxCell` objects or Flax cells. ``task`` is a name or a function
+    :func:`~latchjax.core.cells.spec.parse_cell`), :class:`~latchjax.core.cells.rnn.RNNCell` /
+    :class:`~latchjax.core.cells.flax.FlaxCell` objects or Flax cells. ``task`` is a name or a function
     ``(key, n, length) -> (x, y)``, ``task_kwargs`` its options. ``optimizer`` is ``"flavor"`` (each
     cell's flavour's Adam: Keras's for ``keras2``/``keras3``, PyTorch's for ``torch``), a name in
-    :data:`latchjax.optim.OPTIMIZERS` or a factory ``lr -> optax transformation``; ``lrs`` and
+    :data:`latchjax.core.optim.OPTIMIZERS` or a factory ``lr -> optax transformation``; ``lrs`` and
     ``forget_biases`` are grids trained side by side in the same program (default forget bias: the
     flavour's, 1 for Keras, PyTorch's random draw for torch). ``seeds`` is the number of repeats; repeat
     ``i`` uses ``fold_in(key(seed), i)`` for its initialisation and shuffles, whatever else is in the sweep.
 
     ``head_init``: ``random`` (the framework's draw), or ``aligned`` / ``reversed``: after the draw the
     head's class difference is flipped where needed so that the task's noiseless prototypes start
-    classified right / wrong (:func:`latchjax.prototypes.orient_head`). ``data``: ``shared`` (the
+    classified right / wrong (:func:`latchjax.core.tasks.prototypes.orient_head`). ``data``: ``shared`` (the
     question's: one dataset per length, common to every repeat) or ``per-seed`` (repeat ``i`` draws its
     own dataset from ``fold_in(fold_in(key(data_seed), length), i)``, so repeats are independent in data too).
     ``threshold``: a model succeeds when its final validation accuracy reaches it.

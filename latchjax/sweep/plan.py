@@ -57,8 +57,8 @@ def model_bytes(cell: Cell, cfg: SweepConfig, n_lengths: int, max_length: int, n
     """Estimated device memory of one model (all ``n_lengths`` lengths of a bucket) while training.
 
     The backward pass keeps, per sample and time step, the state each step starts from and the step's
-    matrix products (only of cells wider than :data:`~latchjax.kinds.DOT_ROWS` units or inputs: smaller
-    ones are unrolled, see ``kinds._dot``); it recomputes the rest (:data:`latchjax.model.RECOMPUTE_POLICY`). About
+    matrix products (only of cells wider than :data:`~latchjax.core.cells.common.DOT_ROWS` units or inputs: smaller
+    ones are unrolled, see ``kinds._dot``); it recomputes the rest (:data:`latchjax.core.model.RECOMPUTE_POLICY`). About
     ``1.25 (state + products) + 3 + n_in`` floats per sample and step, fitted to XLA's own
     ``memory_analysis()`` (tests/test_chunks.py::test_memory_estimate_bounds_what_xla_allocates), which it
     overestimates by 20-60%.

@@ -40,7 +40,7 @@ Progress = Callable[[str, dict], None]
 
 
 class MemoryStore:
-    """Finished chunks kept in memory (the default); :class:`latchjax.store.ChunkStore` keeps them on disk."""
+    """Finished chunks kept in memory (the default); :class:`latchjax.rundir.chunks.ChunkStore` keeps them on disk."""
 
     def __init__(self) -> None:
         self.chunks: dict[str, dict] = {}
@@ -108,7 +108,7 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
 
 
 def data_shapes(cfg: SweepConfig, lengths: tuple[int, ...], n_in: int, repeats: tuple[int, ...] | None) -> Data:
-    """The shapes and dtypes of the :class:`~latchjax.trainer.Data` that :func:`~latchjax.data.make_dataset`
+    """The shapes and dtypes of the :class:`~latchjax.sweep.trainer.Data` that :func:`~latchjax.core.data.make_dataset`
     draws for ``lengths`` (so that programs compile while it draws)."""
     lead = (len(lengths),) if repeats is None else (len(lengths), len(repeats))
     n_val, t_max = cfg.samples - cfg.n_train, max(lengths)

@@ -1,9 +1,9 @@
 """Sweep settings as users write them: presets (TOML), config files and command-line flags.
 
-The vocabulary, :data:`latchjax.config.SETTINGS`, names every setting once with its type, default and
-help (derived from :class:`~latchjax.config.SweepConfig`'s fields and the tasks' options); the TOML
+The vocabulary, :data:`latchjax.sweep.config.SETTINGS`, names every setting once with its type, default and
+help (derived from :class:`~latchjax.sweep.config.SweepConfig`'s fields and the tasks' options); the TOML
 reader, the flag parser and ``--help`` are all made from it. Values are resolved as defaults <- preset
-or ``--config`` file <- flags, then turned into a :class:`~latchjax.config.SweepConfig`, which checks
+or ``--config`` file <- flags, then turned into a :class:`~latchjax.sweep.config.SweepConfig`, which checks
 every range and name.
 """
 

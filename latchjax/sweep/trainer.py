@@ -1,7 +1,7 @@
 """The pure trainer: one model's whole training as a function of its hyperparameters and data.
 
 :func:`make_train` returns ``train(hparams, data)``: initialise, then a ``lax.scan`` over epochs of a
-``lax.scan`` over minibatches of the masked time scan (:func:`latchjax.model.run_cell`). Both arguments
+``lax.scan`` over minibatches of the masked time scan (:func:`latchjax.core.model.run_cell`). Both arguments
 are pytrees (:class:`Hparams`, :class:`Data`), so batching whole sweeps is a matter of axes: over models
 ``in_axes=(0, None)`` (hyperparameters per model, data shared), over lengths ``(None, 0)``.
 :func:`make_program` does that for the runner with the same two pieces (:class:`Trainer`: ``init`` and one
@@ -58,7 +58,7 @@ def initial_params(cell: Cell, cfg: SweepConfig, key: jax.Array, forget_bias: fl
     """The parameters model ``key`` starts training from: ``{"cell": ..., "head": ...}``.
 
     The trainer calls this very function, so a run's initial parameters are regenerated exactly from its
-    config (keys from :func:`latchjax.runner.model_grid`). ``length`` and ``max_length`` only matter for
+    config (keys from :func:`latchjax.sweep.trainer.model_grid`). ``length`` and ``max_length`` only matter for
     ``head_init`` ``aligned`` / ``reversed``, which orient the head on the prototypes of that length.
     """
     k_init, _ = jax.random.split(key)  # the other half shuffles the minibatches
@@ -86,7 +86,7 @@ def forward_mode(cell: Cell, cfg: SweepConfig, n_in: int) -> bool:
 
 def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
     """The :class:`Trainer` of one model: initialisation (:func:`initial_params` and the
-    optimizer's state), then per epoch a shuffle (:func:`latchjax.shuffle.epoch_order`), a ``lax.scan`` over
+    optimizer's state), then per epoch a shuffle (:func:`latchjax.core.shuffle.epoch_order`), a ``lax.scan`` over
     minibatches of the masked time scan, and a validation pass."""
     batch = cfg.batch_size
     n_train = cfg.n_train

@@ -40,7 +40,7 @@ import jax.numpy as jnp
 
 
 class CellOptions(Protocol):
-    """What the equations read of a cell (:class:`latchjax.cells.RNNCell` has all of it)."""
+    """What the equations read of a cell (:class:`latchjax.core.cells.rnn.RNNCell` has all of it)."""
 
     kind: str
     units: int

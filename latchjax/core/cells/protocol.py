@@ -26,7 +26,7 @@ Carry = Any
 
 @runtime_checkable
 class Recurrence(Protocol):
-    """One time step of a recurrent net, as :func:`latchjax.scan.masked_scan` runs it."""
+    """One time step of a recurrent net, as :func:`latchjax.core.scan.masked_scan` runs it."""
 
     def initial_carry(self, batch: int, n_in: int) -> Carry:
         """The state before the first step, for ``batch`` rows of ``n_in`` inputs."""
