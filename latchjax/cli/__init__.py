@@ -7,13 +7,14 @@ Errors in user input print one line on stderr, naming the flag, and exit with co
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from latchjax.cli.parser import FORMATS, Defaults, build_parser
 from latchjax.core.vocabulary import SettingsError
 from latchjax.rundir.lock import RunDirError
 
-__all__ = ["FORMATS", "Defaults", "build_parser", "run", "main", "use_every_cpu_core"]
+__all__ = ["FORMATS", "Defaults", "Terminated", "build_parser", "run", "main", "use_every_cpu_core"]
 
 
 def run(argv: list[str]) -> int:
@@ -40,10 +41,33 @@ def use_every_cpu_core() -> None:
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={os.cpu_count()}".strip()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what SLURM and ``kill`` send), handled like Ctrl-C: chunks are kept and the resume hint printed."""
+
+    exit_code = 143
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _ignore_signals() -> None:
+    """From here on, neither Ctrl-C nor SIGTERM can turn an ended command into a traceback or a signal status."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
     use_every_cpu_core()
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return run(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt as err:  # outside a sweep's chunks (which say how to resume): nothing half-written
+        _ignore_signals()
+        print("latchjax: interrupted", file=sys.stderr)
+        return getattr(err, "exit_code", 130)
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        _ignore_signals()

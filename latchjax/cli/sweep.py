@@ -11,6 +11,7 @@ import argparse
 import datetime
 import math
 import platform
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from jax.experimental import multihost_utils
 
 from latchjax.core.vocabulary import SettingsError
 from latchjax.rundir import plots
+from latchjax.rundir.lock import RunDirError
 from latchjax.rundir.meta import versions
 from latchjax.rundir.progress import SweepProgress
 from latchjax.rundir.sweepdir import SweepDir
@@ -41,11 +43,15 @@ def _size(text: str | None, flag: str) -> int | None:
     number, unit = (body[:-1], body[-1]) if body and body[-1] in units else (body, "")
     try:
         value = int(float(number) * units[unit])
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or inf / 1e400
         raise SettingsError(f"{flag}: expected a size such as 2G, 512M or 1000000, got {text!r}") from None
     if value <= 0:
         raise SettingsError(f"{flag}: must be > 0, got {text!r}")
     return value
+
+
+# seconds a process waits for the others to join a multi-process sweep before giving up with one line
+DISTRIBUTED_TIMEOUT = 300
 
 
 def _init_distributed(args: argparse.Namespace) -> tuple[int, int]:
@@ -59,13 +65,24 @@ def _init_distributed(args: argparse.Namespace) -> tuple[int, int]:
     if args.resume is None and args.out is None:
         raise SettingsError("--out: a multi-process sweep needs an explicit --out shared by every process")
 
-    kwargs = {} if args.coordinator is None else {"coordinator_address": args.coordinator,
-                                                  "num_processes": args.num_processes,
-                                                  "process_id": args.process_id}
+    kwargs: dict[str, Any] = {"initialization_timeout": DISTRIBUTED_TIMEOUT}
+    if args.coordinator is not None:
+        host, _, port = args.coordinator.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingsError(f"--coordinator: expected HOST:PORT with a port in 1-65535, got {args.coordinator!r}")
+        if args.num_processes < 1 or not 0 <= args.process_id < args.num_processes:
+            raise SettingsError(f"--process-id: must be in [0, {args.num_processes - 1}] for --num-processes "
+                                f"{args.num_processes}, got {args.process_id}")
+        kwargs |= {"coordinator_address": args.coordinator, "num_processes": args.num_processes,
+                   "process_id": args.process_id}
+        if not args.quiet:
+            print(f"latchjax: process {args.process_id} waiting for {args.num_processes} processes at "
+                  f"{args.coordinator} (gives up after {DISTRIBUTED_TIMEOUT} s)", file=sys.stderr)
     try:
         jax.distributed.initialize(**kwargs)
     except (RuntimeError, ValueError) as err:
-        raise SettingsError(f"--distributed: {str(err).splitlines()[0]}") from None
+        flag = "--coordinator" if args.coordinator is not None else "--distributed"
+        raise SettingsError(f"{flag}: {str(err).strip().splitlines()[0]}") from None
     return jax.process_index(), jax.process_count()
 
 
@@ -99,6 +116,9 @@ def _open_sweep(args: argparse.Namespace, process: int) -> tuple[SweepDir, Sweep
         try:
             cfg = from_settings(run.config)
             plan = planning.plan_sweep(cfg, **run.config["plan"])  # the plan it started with, whatever this machine has
+        except SettingsError as err:
+            run.close()
+            raise RunDirError(f"--resume: {args.resume / 'config.json'} is damaged: {err}") from None
         except BaseException:
             run.close()
             raise
@@ -146,11 +166,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         with SweepProgress.for_plan(todo, cfg.epochs, args.quiet or process != 0) as bar:
             try:
                 train_chunks(cfg, plan, chunks, owns, progress=bar, devices=devices)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM (cli.Terminated)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the clean-up
                 bar.close()
                 print(f"latchjax: interrupted; {chunks.finished(plan)} of {len(plan)} chunks are saved in "
                       f"{run.path / 'chunks'}. Resume with: latchjax sweep --resume {run.path}", file=sys.stderr)
-                return 130
+                return getattr(err, "exit_code", 130)
         _barrier("trained", processes)
         if process != 0:
             print(f"process {process}: trained its {len(todo)} chunks of {run.path}")

@@ -111,6 +111,9 @@ def _make_dataset(task: Task, lengths: tuple[int, ...], samples: int, val_fracti
                 f"task: must return x of shape (n, length, n_in) and y of shape (n,); "
                 f"got {x.shape} and {y.shape} for n={samples}, length={length}"
             )
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"task: returned inputs that are not finite (NaN or inf) at length {length}; "
+                             "a task's inputs must be finite numbers")
         padded = np.zeros((samples, t_max, x.shape[2]), np.float32)
         padded[:, t_max - length :] = x
         train, val = split_indices(k_split, y, val_fraction, split)

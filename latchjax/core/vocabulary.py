@@ -69,7 +69,11 @@ class Setting:
     def shown_default(self) -> str:
         if self.shown is not None:
             return self.shown
-        return ",".join(map(str, self.default)) if self.is_list else str(self.default)
+
+        def text(value: Any) -> str:  # 1.0 -> "1", as a user would type it
+            return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+        return ",".join(map(text, self.default)) if self.is_list else text(self.default)
 
     def parse(self, text: str) -> Any:
         """A flag's text: comma-separated for lists, numbers parsed by the setting's type."""
@@ -170,7 +174,22 @@ class Checks:
         ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
         self.need(ok, field_name, f"must be an integer >= {low}, got {value!r}")
 
+    def seed(self, field_name: str) -> None:
+        """A seed of JAX's keys: an integer in [0, 2**32) (a key takes 32 bits; a larger seed would be taken
+        modulo 2**32, silently repeating another run)."""
+        self.integer(field_name, 0)
+        value = getattr(self.obj, field_name)
+        self.need(value < 2**32, field_name, f"must be < 2**32 = {2**32}, got {value}")
+
     def distinct(self, field_name: str) -> None:
         values = list(getattr(self.obj, field_name))
-        self.need(len(set(values)) == len(values), field_name, f"duplicates in {values}")
+        seen = {"nan" if isinstance(v, float) and v != v else v for v in values}  # NaN equals NaN here
+        self.need(len(seen) == len(values), field_name, f"duplicates in {values}")
+
+    def finite(self, field_name: str, values: Any = None) -> None:
+        """Every number of the field (or ``values``) is finite: no NaN, no infinity."""
+        values = getattr(self.obj, field_name) if values is None else values
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        self.need(all(np.isfinite(float(v)) for v in values), field_name,
+                  f"must be finite, got {values if len(values) > 1 else values[0]!r}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -144,22 +145,29 @@ class SweepConfig:
             cells = tuple(make_cell(cell, self.units, self.flavor) for cell in self.cells)
         except SettingsError:
             raise
-        except ValueError as err:  # a cell spec's own message names the option ("cell: ...", "units: ...")
-            raise SettingsError(str(err).partition(": ")[2] or str(err), "cells") from None
+        except ValueError as err:  # a cell spec's own message names the option ("cell: ...", "rec: ...")
+            raise SettingsError(str(err).removeprefix("cell: "), "cells") from None
         names = [cell.name for cell in cells]
         check.need(len(set(names)) == len(names), "cells", f"duplicate cells in {names}")
         check.need(all(isinstance(n, (int, np.integer)) and n >= 1 for n in self.lengths), "lengths",
                    f"every length must be an integer >= 1, got {list(self.lengths)}")
         for name in ("lengths", "lrs", "forget_biases"):
             check.distinct(name)
+        check.finite("lrs")
+        # NaN stands for "the framework's own draw": PyTorch's, the torch flavour's default; no other value
+        own_draw = np.isnan(FLAVORS[self.flavor].default_forget_bias)
+        check.need(all(np.isfinite(float(b)) or (own_draw and np.isnan(float(b))) for b in self.forget_biases),
+                   "forget_biases", f"must be finite, got {list(self.forget_biases)}"
+                   + ("" if own_draw else " (NaN means PyTorch's own draw, which only the torch flavour has)"))
         if self.length_buckets is None:
             object.__setattr__(self, "length_buckets", default_length_buckets())
         if self.unroll is None:
             object.__setattr__(self, "unroll", default_unroll())
         for name in ("seeds", "epochs", "batch_size", "samples", "length_buckets", "unroll"):
             check.integer(name)
-        check.integer("seed", 0)
-        check.integer("data_seed", 0)
+        for name in ("seed", "data_seed"):  # JAX's keys take 32 bits: a larger seed would be taken modulo 2**32
+            check.integer(name, 0)
+            check.need(getattr(self, name) < 2**32, name, f"must be < 2**32 = {2**32}, got {getattr(self, name)}")
         check.choice("split", SPLITS)
         check.choice("head", HEADS)
         check.choice("head_init", HEAD_INITS)
@@ -175,14 +183,20 @@ class SweepConfig:
                    f"{self.batch_size} is larger than the training set ({self.n_train} samples)")
         check.need(all(float(lr) > 0 for lr in self.lrs), "lrs", f"must be > 0, got {list(self.lrs)}")
         check.need(0 < self.threshold <= 1, "threshold", f"must be in (0, 1], got {self.threshold!r}")
-        if self.task_kwargs.get("noise", 0) < 0:
-            raise SettingsError(f"must be >= 0, got {self.task_kwargs.get('noise')!r}", "noise")
+        n_val = self.samples - self.n_train
+        chance = chance_of_passing(n_val, self.threshold)
+        check.need(chance < 0.05, "val_fraction",
+                   f"{n_val} validation samples cannot carry the threshold {self.threshold:g}: a model guessing at "
+                   f"random would reach it with probability {chance:.2g}; use more --samples or a larger fraction")
+        noise = self.task_kwargs.get("noise", 0)
+        if not (isinstance(noise, (int, float)) and np.isfinite(noise) and noise >= 0):
+            raise SettingsError(f"must be a finite number >= 0, got {noise!r}", "noise")
         if isinstance(self.task, str) and self.task in TASKS:  # every option the run uses, defaults included
             object.__setattr__(self, "task_kwargs", task_defaults(self.task) | dict(self.task_kwargs))
         try:
             task = make_task(self.task, **self.task_kwargs)
             # the task checks its options against a length (bit_relay's middle, two_sequence's informative)
-            x, _ = jax.eval_shape(lambda: task(jax.random.key(0), 2, min(self.lengths)))
+            x = _input_shape(task, min(self.lengths))
         except SettingsError:
             raise
         except (ValueError, TypeError) as err:
@@ -191,7 +205,7 @@ class SweepConfig:
         if self.head_init != "random":
             check.need(has_prototypes(self.task), "head_init",
                        f"{self.head_init} needs a task with class prototypes (latch, bit_relay, two_sequence)")
-        object.__setattr__(self, "resolved", Resolved(cells, task, int(x.shape[-1])))
+        object.__setattr__(self, "resolved", Resolved(cells, task, int(x[-1])))
 
     @property
     def n_train(self) -> int:
@@ -199,6 +213,31 @@ class SweepConfig:
 
     def replace(self, **changes) -> SweepConfig:
         return dataclasses.replace(self, **changes)
+
+
+def _input_shape(task: Task, length: int) -> tuple[int, ...]:
+    """The shape of a task's inputs, traced without running it; a task written in NumPy (not traceable) is run
+    once on two sequences instead (datasets are drawn eagerly, so such a task works)."""
+    try:
+        return jax.eval_shape(lambda: task(jax.random.key(0), 2, length))[0].shape
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError,
+            jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
+        return np.shape(task(jax.random.key(0), 2, length)[0])
+
+
+def chance_of_passing(n_val: int, threshold: float) -> float:
+    """The probability that a model guessing each of ``n_val`` validation labels at random (p = 1/2) reaches
+    accuracy ``threshold``: P(Binomial(n_val, 1/2) >= ceil(threshold * n_val))."""
+    need = math.ceil(threshold * n_val - 1e-9)
+    log_terms = (math.lgamma(n_val + 1) - math.lgamma(k + 1) - math.lgamma(n_val - k + 1) - n_val * math.log(2)
+                 for k in range(max(need, 0), n_val + 1))
+    total = 0.0
+    for log_term in log_terms:  # past the mode the terms only fall: stop once they no longer count
+        term = math.exp(log_term)
+        total += term
+        if 2 * need > n_val and term < 1e-18 * total:
+            break
+    return min(total, 1.0)
 
 
 # --- the vocabulary of settings ------------------------------------------------------------------

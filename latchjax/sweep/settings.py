@@ -26,6 +26,12 @@ def read_toml(path: Path, origin: str | None = None) -> dict[str, Any]:
         data = tomllib.loads(Path(path).read_text())
     except FileNotFoundError:
         raise SettingsError(f"{origin}: no such file") from None
+    except IsADirectoryError:
+        raise SettingsError(f"{origin}: is a directory, not a TOML file") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{origin}: not a text file (TOML is UTF-8 text)") from None
+    except OSError as err:
+        raise SettingsError(f"{origin}: cannot read it: {err.strerror or err}") from None
     except tomllib.TOMLDecodeError as err:
         raise SettingsError(f"{origin}: malformed TOML: {err}") from None
     unknown = sorted(set(data) - set(SETTINGS) - set(META_KEYS))

@@ -31,6 +31,10 @@ from latchjax.core.tasks.prototypes import orient_head
 from latchjax.sweep.config import SweepConfig
 
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
+# A model has diverged when, in some epoch, a loss is not finite, a parameter is not finite, or its mean training
+# loss or validation loss exceeds this many nats per sample (chance is ln 2 = 0.69 for two classes): a runaway
+# model (lr 1000 reaches losses of 1e2-1e30) is a failure whatever its accuracy.
+DIVERGED_LOSS = 100.0
 
 
 class Hparams(NamedTuple):
@@ -72,7 +76,8 @@ def initial_params(cell: Cell, cfg: SweepConfig, key: jax.Array, forget_bias: fl
 class Trainer(NamedTuple):
     """One model's training in two pure pieces, so a caller can run the epochs one call at a time:
     ``init(hparams, data) -> state`` and ``epoch(state, hparams, data, index) -> (state, metrics)``, where
-    ``metrics`` holds this epoch's :data:`METRICS` and ``finite`` (no loss was NaN or infinite)."""
+    ``metrics`` holds this epoch's :data:`METRICS` and ``finite`` (every loss and parameter finite, the mean
+    losses at most :data:`DIVERGED_LOSS`)."""
 
     init: Callable[..., Any]
     epoch: Callable[..., tuple[Any, dict]]
@@ -124,7 +129,9 @@ def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
         train_loss = jnp.sum(losses * sizes) / n_train  # Keras's running mean over the epoch
         train_acc = jnp.sum(accs * sizes) / n_train
         val_loss, val_acc = batch_loss(state[0], data.x_val, data.y_val, jnp.ones(data.y_val.shape[0]))
-        finite = jnp.all(jnp.isfinite(losses)) & jnp.isfinite(val_loss)
+        params_finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(state[0])]))
+        finite = (jnp.all(jnp.isfinite(losses)) & jnp.isfinite(val_loss) & params_finite
+                  & (train_loss <= DIVERGED_LOSS) & (val_loss <= DIVERGED_LOSS))
         metrics = {"train_loss": train_loss, "train_acc": jnp.where(finite, train_acc, jnp.nan),
                    "val_loss": val_loss, "val_acc": jnp.where(finite, val_acc, jnp.nan), "finite": finite}
         return state, metrics
@@ -134,7 +141,8 @@ def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
 
 def finish(state: tuple, metrics: dict) -> dict:
     """A model's outputs from its final state and its per-epoch metrics (each with a trailing epoch axis):
-    every :data:`METRICS` array, ``diverged`` (a loss was not finite in some epoch) and the final ``params``."""
+    every :data:`METRICS` array, ``diverged`` (some epoch was not ``finite``: see :data:`DIVERGED_LOSS`) and the final
+    ``params``."""
     return {name: metrics[name] for name in METRICS} | {"diverged": ~jnp.all(metrics["finite"], axis=-1),
                                                          "params": state[0]}
 

@@ -7,6 +7,7 @@ bias_ih, bias_hh``), read by every kind's equations as the same :class:`~latchja
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import jax
@@ -87,6 +88,9 @@ class RNNCell:
             if getattr(self, option) is not None and not spec.takes(option):
                 with_it = [k for k, s in KINDS.items() if s.takes(option)]
                 raise ValueError(f"{option}: {self.kind} has no such option; it applies to {', '.join(with_it)}")
+        for option, value in (("rec", self.recurrent_init), ("uc", self.uc), ("bz", self.bz), ("beta", self.beta)):
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{option}: must be a finite number, got {value!r}")
         if self.chrono is not None and self.chrono < 3:
             raise ValueError(f"chrono: needs a horizon >= 3, got {self.chrono!r}")
 
