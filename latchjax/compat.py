@@ -54,10 +54,10 @@ MOVED: dict[str, tuple[str, ...]] = {
     "latchjax.compare": ("latchjax.analysis.compare",),
     "latchjax.fidelity": ("latchjax.analysis.fidelity",),
     "latchjax.bengio": ("latchjax.studies.bengio",),
-    "latchjax.guessing": ("latchjax.studies.guessing",),
+    "latchjax.guessing": ("latchjax.studies.guessing", "latchjax.studies.guess_nets"),
     "latchjax.guess_tasks": ("latchjax.studies.guess_tasks",),
     "latchjax.commands": ("latchjax.cli.sweep", "latchjax.cli.runs", "latchjax.cli.studies", "latchjax.cli.listing",
-                          "latchjax.rundir.lock"),
+                          "latchjax.rundir.lock", "latchjax.analysis.landscape"),
 }
 
 

@@ -9,8 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from latchjax.cli import run
-from latchjax.guessing import (
+from latchjax.cli import build_parser, run
+from latchjax.cli.parser import command_parser
+from latchjax.core.vocabulary import SettingsError, config_of, settings_of
+from latchjax.studies import guess_nets
+from latchjax.studies import guessing as guessing_module
+from latchjax.studies.guessing import (
     TASKS,
     Arch,
     GuessConfig,
@@ -154,6 +158,7 @@ def test_an_impossible_search_stops_at_max_trials():
     assert not result.solved.any() and result.guesses == 200 and result.summary()["mean_trials"] is None
 
 
+@pytest.mark.integration
 def test_guess_command_writes_csv_and_summary(tmp_path, capsys):
     out = tmp_path / "g"
     assert run(["guess", "--task", "latch2", "--simulations", "3", "--length", "30", "--train", "20",
@@ -167,20 +172,66 @@ def test_guess_command_writes_csv_and_summary(tmp_path, capsys):
     assert "latch2 with unit (3 weights)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--task", "nope"], "unknown task"),
-    (["--task", "latch2", "--arch", "a1"], "outputs values in [0, 1]"),
-    (["--task", "parity", "--arch", "latch1"], "only runs the latch1 task"),
-    (["--task", "parity", "--arch", "xyz"], "bad architecture"),
-    (["--task", "parity", "--task-option", "N=2"], "not an option of parity"),
-    (["--task", "two_sequence", "--task-option", "N"], "KEY=NUMBER"),
-    (["--task", "latch1", "--simulations", "0"], "simulations: must be an integer >= 1"),
-    (["--task", "latch1", "--length", "50", "--length-max", "40"], "length_max"),
+@pytest.mark.parametrize("task", list(TASKS))
+def test_guess_flags_default_to_the_config(task):
+    """One default per setting: a flag not given leaves the field's default (the task's own length and
+    network), and --help shows that default once."""
+    settings = settings_of(GuessConfig)
+    args = build_parser().parse_args(["guess", "--task", task, "--out", "x"])
+    assert all(getattr(args, name) is None for name in settings if name != "task")
+    cfg = config_of(GuessConfig, vars(args))
+    assert cfg == GuessConfig(task=task)
+    assert (cfg.length, cfg.length_max) == (TASKS[task].length, TASKS[task].length_max(TASKS[task].length))
+    assert cfg.arch_spec == guess_nets.DEFAULT_ARCH[task]
+    text = " ".join(command_parser("guess").format_help().split())
+    shown = [s for s in settings.values() if not s.required]
+    assert all(f"(default: {s.shown_default})" in text for s in shown)
+    assert text.count("(default:") == len(shown)  # each default shown once
+    assert str(TASKS[task].length) in settings["length"].shown_default
+
+
+def test_guessing_still_exports_what_it_did():
+    """The networks moved to guess_nets; latchjax.studies.guessing exports them as before."""
+    for name in guessing_module.__all__:
+        assert hasattr(guessing_module, name), name
+    for name in guess_nets.__all__:
+        if name != "WEIGHT_RANGE":
+            assert getattr(guessing_module, name) is getattr(guess_nets, name)
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["--task", "nope"], "--task: unknown task 'nope'; allowed: latch1, latch2, two_sequence, parity, adding"),
+    (["--task", "latch2", "--arch", "a1"], "--arch: a1 outputs values in [0, 1]"),
+    (["--task", "parity", "--arch", "latch1"], "--arch: latch1 only runs the latch1 task"),
+    (["--task", "parity", "--arch", "xyz"], "--arch: bad architecture 'xyz'"),
+    (["--task", "parity", "--task-option", "N=2"], "--task-option: N is not an option of parity"),
+    (["--task", "two_sequence", "--task-option", "N"], "--task-option: expected KEY=NUMBER, got 'N'"),
+    (["--task", "two_sequence", "--task-option", "N=0.5"], "--task-option: N must be an integer in [1, 100]"),
+    (["--task", "latch1", "--task-option", "noise_var=-1"], "--task-option: noise_var must be finite and >= 0"),
+    (["--task", "latch1", "--simulations", "0"], "--simulations: must be an integer >= 1, got 0"),
+    (["--task", "latch1", "--simulations", "two"], "--simulations: expected int, got 'two'"),
+    (["--task", "latch1", "--train", "1"], "--train: must be an integer >= 2, got 1"),
+    (["--task", "latch1", "--seed", str(2**32)], f"--seed: must be < 2**32 = {2**32}"),
+    (["--task", "latch1", "--length", "50", "--length-max", "40"], "--length-max: must be >= --length (50), got 40"),
+    (["--task", "adding", "--length", "20"], "--length: the adding problem needs T >= 22, got 20"),
+    (["--simulations", "3"], "the following arguments are required: --task"),
 ])
-def test_guess_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
-    assert run(["guess", *argv, "--out", str(tmp_path / "x")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and "\n" not in err and not (tmp_path / "x").exists()
+def test_guess_bad_flag_is_one_line_naming_it(tmp_path, capsys, argv, line):
+    out = tmp_path / "x"
+    assert run(["guess", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"latchjax: error: {line}") and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_task_options_are_checked_in_the_config():
+    """--task-option's text and (key, value) pairs are one setting, checked in one place."""
+    text = GuessConfig(task="two_sequence", options=("N=3", "noise_var=0.1"))
+    pairs = GuessConfig(task="two_sequence", options=(("N", 3), ("noise_var", 0.1)))
+    assert text == pairs and text.task_options == {"N": 3, "noise_var": 0.1}
+    with pytest.raises(SettingsError) as err:
+        GuessConfig(task="parity", options=(("N", 2),))
+    assert err.value.setting == "task_option"
 
 
 def test_weight_counts_match_hs_architectures():

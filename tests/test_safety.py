@@ -157,6 +157,7 @@ def test_every_file_a_sweep_writes_is_declared(finished):
     (["--max-memory", "inf"], ["--max-memory"]),
     (["--max-memory", "1e400"], ["--max-memory"]),
     (["--coordinator", "nohost", "--num-processes", "2", "--process-id", "0"], ["--coordinator", "HOST:PORT"]),
+    (["--cells", "gru"], ["--cells", "given twice"]),  # TINY has --cells already: the second must not win silently
 ])
 def test_a_value_that_cannot_be_used_is_refused_before_anything_is_written(tmp_path, capsys, flags, words):
     refused(capsys, ["sweep", *TINY, *flags, "--out", str(tmp_path / "out")], tmp_path, *words)

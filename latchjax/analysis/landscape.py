@@ -4,11 +4,14 @@
   unit with no input, x_t = w * sigmoid(x_{t-1}) + b, x_0 = 0.5, error E = (sigmoid(x_T) - 0.7)^2.
 * :func:`latch_surface`: the loss of the ``latch`` task for a one-unit Keras cell over two of its
   parameters (the others fixed), at several sequence lengths, with the gradient norm.
+
+:class:`LandscapeConfig` holds what ``latchjax landscape`` runs (each flag declared on its field) and
+:func:`evaluate` evaluates it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -19,6 +22,7 @@ from latchjax.core.cells import RNNCell
 from latchjax.core.model import head_logits, head_loss, run_cell
 from latchjax.core.scan import masked_scan
 from latchjax.core.tasks import latch
+from latchjax.core.vocabulary import Checks, SettingsError, setting
 
 # Parameters of a one-unit Keras cell a latch surface can vary: name -> (params key, flat index, cells)
 LATCH_PARAMETERS = {
@@ -30,6 +34,19 @@ LATCH_PARAMETERS = {
     "b_f": ("bias", 1, ("lstm",)),  # LSTM forget-gate bias
     "b_i": ("bias", 0, ("lstm",)),
 }
+
+
+def check_parameters(kind: str, names: tuple[str, ...]) -> None:
+    """Refuse (:class:`~latchjax.core.vocabulary.SettingsError` about ``params``) anything but two different
+    parameters of ``kind`` in :data:`LATCH_PARAMETERS`."""
+    allowed = [n for n, spec in LATCH_PARAMETERS.items() if kind in spec[2]]
+    if len(names) != 2:
+        raise SettingsError(f"give exactly two parameters, got {list(names)}", "params")
+    for name in names:
+        if name not in allowed:
+            raise SettingsError(f"unknown parameter {name!r} for {kind}; allowed: {', '.join(allowed)}", "params")
+    if names[0] == names[1]:
+        raise SettingsError(f"give two different parameters, got {names[0]!r} twice", "params")
 
 
 def pascanu_surface(w: np.ndarray, b: np.ndarray, steps: int = 50, x0: float = 0.5,
@@ -73,12 +90,7 @@ def base_params(kind: str, flavor: str = "keras2") -> dict[str, Any]:
 def latch_surface(kind: str, names: tuple[str, str], x: np.ndarray, y: np.ndarray, lengths: tuple[int, ...],
                   samples: int = 256, noise: float = 0.1, flavor: str = "keras2", seed: int = 0) -> LatchSurface:
     """Cross-entropy of the latch task over a grid of two parameters of a one-unit cell, per length."""
-    for name in names:
-        if name not in LATCH_PARAMETERS or kind not in LATCH_PARAMETERS[name][2]:
-            allowed = [n for n, spec in LATCH_PARAMETERS.items() if kind in spec[2]]
-            raise ValueError(f"params: unknown parameter {name!r} for {kind}; allowed: {', '.join(allowed)}")
-    if names[0] == names[1]:
-        raise ValueError(f"params: give two different parameters, got {names[0]!r} twice")
+    check_parameters(kind, names)
     cell = RNNCell(kind, 1, flavor)
     base = base_params(kind, flavor)
 
@@ -117,3 +129,104 @@ def has_cliff(surface: np.ndarray, factor: float = 10.0) -> bool:
     of all steps. (The median is no yardstick here: most of these surfaces are flat plateaus.)"""
     steps = grid_steps(surface)
     return bool(steps.max() > factor * max(np.percentile(steps, 99), 1e-12))
+
+
+# --- what `latchjax landscape` runs ---------------------------------------------------------------
+
+PASCANU = (("w", "b"), (0.0, 10.0), (-10.0, 2.0))  # Fig. 6's parameters and axes: w in [0, 10], b in [-10, 2]
+# the latch preset per cell: (parameters, x range, y range)
+LATCH_DEFAULTS = {"srnn": (("w_rec", "w_in"), (-3.0, 3.0), (-3.0, 3.0)),
+                  "lstm": (("b_f", "w_in_c"), (-3.0, 6.0), (-3.0, 3.0))}
+GRID = {"pascanu": 201, "latch": 81}  # points per axis
+
+
+def _span(lo_hi: tuple[float, float]) -> str:
+    return ":".join(f"{v:g}" for v in lo_hi)
+
+
+def _ranges_shown(axis: int) -> str:
+    """The default range of ``axis`` (0: x, 1: y) of every preset, as ``--help`` shows it."""
+    return (f"{_span(PASCANU[1 + axis])} for pascanu ({PASCANU[0][axis]}); "
+            + ", ".join(f"{_span(d[1 + axis])} for latch {cell}" for cell, d in LATCH_DEFAULTS.items()))
+
+
+def _range(value: str | tuple[float, float], name: str) -> tuple[float, float]:
+    """``LO:HI`` (or a pair) as two floats with LO < HI."""
+    if isinstance(value, str):
+        lo, sep, hi = value.partition(":")
+        try:
+            low, high = float(lo), float(hi)
+        except ValueError:
+            raise SettingsError(f"expected LO:HI with two numbers, got {value!r}", name) from None
+        if not sep:
+            raise SettingsError(f"expected LO:HI with two numbers, got {value!r}", name)
+    else:
+        low, high = map(float, value)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise SettingsError(f"expected LO:HI with two finite numbers, got {value!r}", name)
+    if not low < high:
+        raise SettingsError(f"expected LO:HI with LO < HI, got {value!r}", name)
+    return low, high
+
+
+@dataclass(frozen=True)
+class LandscapeConfig:
+    """A loss surface: ``preset`` ``pascanu`` (Pascanu 2013 Fig. 6, over w and b, at T = ``steps``) or
+    ``latch`` (a one-unit ``cell`` over two of its ``params``, at each of ``lengths``), on a ``grid`` x
+    ``grid`` grid spanning ``x_range`` x ``y_range`` (``"LO:HI"`` or a pair). Unset ranges, parameters and
+    grid take the preset's (:data:`PASCANU`, :data:`LATCH_DEFAULTS`, :data:`GRID`)."""
+
+    preset: str = field(metadata=setting(
+        "preset", str, "pascanu: x_t = w sigmoid(x_{t-1}) + b, E = (sigmoid(x_T) - 0.7)^2; latch: a 1-unit cell"))
+    cell: str = field(default="srnn", metadata=setting("cell", str, f"latch: the cell ({', '.join(LATCH_DEFAULTS)})"))
+    params: tuple[str, ...] | None = field(default=None, metadata=setting(
+        "params", str, "latch: two parameters, e.g. w_rec,w_in (srnn) or b_f,w_in_c (lstm)", is_list=True,
+        shown="; ".join(f"{','.join(d[0])} for {cell}" for cell, d in LATCH_DEFAULTS.items())))
+    x_range: tuple[float, float] | None = field(default=None, metadata=setting(
+        "x_range", str, "LO:HI of the first parameter", metavar="LO:HI", shown=_ranges_shown(0)))
+    y_range: tuple[float, float] | None = field(default=None, metadata=setting(
+        "y_range", str, "LO:HI of the second parameter", metavar="LO:HI", shown=_ranges_shown(1)))
+    grid: int | None = field(default=None, metadata=setting(
+        "grid", int, "points per axis", shown=", ".join(f"{n} {preset}" for preset, n in GRID.items())))
+    steps: int = field(default=50, metadata=setting("steps", int, "pascanu: the T of x_T"))
+    lengths: tuple[int, ...] = field(default=(5, 20, 50, 100, 200), metadata=setting(
+        "lengths", int, "latch: sequence lengths", is_list=True))
+
+    def __post_init__(self) -> None:
+        check = Checks(self)
+        check.choice("preset", tuple(GRID))
+        check.choice("cell", tuple(LATCH_DEFAULTS))
+        names, x_range, y_range = PASCANU if self.preset == "pascanu" else LATCH_DEFAULTS[self.cell]
+        if self.preset == "latch":
+            object.__setattr__(self, "params", tuple(self.params or names))
+            check_parameters(self.cell, self.params)
+        object.__setattr__(self, "x_range", _range(self.x_range or x_range, "x_range"))
+        object.__setattr__(self, "y_range", _range(self.y_range or y_range, "y_range"))
+        if self.grid is None:
+            object.__setattr__(self, "grid", GRID[self.preset])
+        check.integer("grid", 3)
+        check.integer("steps")
+        object.__setattr__(self, "lengths", tuple(self.lengths))
+        check.need(len(self.lengths) > 0 and all(isinstance(n, (int, np.integer)) and n >= 1 for n in self.lengths),
+                   "lengths", f"every length must be an integer >= 1, got {list(self.lengths)}")
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """The two parameters on the axes."""
+        return PASCANU[0] if self.preset == "pascanu" else self.params
+
+    @property
+    def points(self) -> int:
+        """Grid points evaluated: one surface for pascanu, one per length for latch."""
+        return self.grid * self.grid * (1 if self.preset == "pascanu" else len(self.lengths))
+
+
+def evaluate(cfg: LandscapeConfig) -> dict[str, np.ndarray]:
+    """The surface ``cfg`` describes, as ``surface.npz`` holds it: axes ``w`` (x) and ``b`` (y), ``loss``;
+    for latch also ``grad_norm``, ``length`` and the parameters' ``names``."""
+    x, y = np.linspace(*cfg.x_range, cfg.grid), np.linspace(*cfg.y_range, cfg.grid)
+    if cfg.preset == "pascanu":
+        return {"w": x, "b": y, "loss": pascanu_surface(x, y, steps=cfg.steps)}
+    surface = latch_surface(cfg.cell, cfg.names, x, y, cfg.lengths)
+    return {"w": x, "b": y, "loss": surface.loss, "grad_norm": surface.grad_norm, "length": surface.lengths,
+            "names": np.asarray(cfg.names)}

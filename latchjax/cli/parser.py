@@ -1,33 +1,88 @@
-"""The parser of ``latchjax``: every command's flags, from the settings vocabularies where a command has one."""
+"""The parser of ``latchjax``: every command's flags. A command with a config (the sweep, ``landscape``,
+``bengio``, ``guess``) gets one flag per setting its config declares (:func:`add_settings`); the flags of
+writing a directory and of reading a run are declared once (:func:`add_output`, :func:`add_run_dir`)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 
+from latchjax.analysis.landscape import LandscapeConfig
 from latchjax.cli import listing, runs, studies
 from latchjax.cli import sweep as sweep_command
-from latchjax.core.vocabulary import SettingsError
+from latchjax.core.vocabulary import Setting, SettingsError, flag, settings_of
+from latchjax.studies.bengio import BengioConfig
+from latchjax.studies.guessing import GuessConfig
 from latchjax.sweep.config import SETTINGS
 
 FORMATS = ("png", "svg", "pdf")
 
 
 class Defaults(argparse.ArgumentDefaultsHelpFormatter):
-    """Show ``(default: ...)`` only where a flag has a default and its help does not already say it."""
+    """Show ``(default: ...)`` only where a flag has a default and its help does not already say it (an on/off
+    flag's ``False`` is not shown)."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
-        if action.default is None or "default" in (action.help or ""):
+        if action.default is None or action.default is False or "default" in (action.help or ""):
             return action.help or ""
         return super()._get_help_string(action)
 
 
 class _Parser(argparse.ArgumentParser):
+    commands: dict[str, argparse.ArgumentParser]  # latchjax's: the parser of each command
+
     def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage + message)
         raise SettingsError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+class Once(argparse.Action):
+    """A flag that may be given once: a second ``--cells`` would silently replace the first."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        previous = getattr(namespace, self.dest, None)
+        if previous is not None and previous != self.default:
+            raise SettingsError(f"{option_string}: given twice ({previous!s} and {values!s}); give it once "
+                                "(several values are comma-separated)")
+        setattr(namespace, self.dest, values)
+
+
+def add_settings(parser: argparse.ArgumentParser, settings: Mapping[str, Setting],
+                 default_text: str = "default") -> None:
+    """One flag per setting (``--per-class`` for ``per_class``), its text kept as typed: the command parses it
+    with the setting (:meth:`~latchjax.core.vocabulary.Setting.parse`), so that every message names the flag.
+    ``--help`` shows each default once, as ``(default_text: shown default)``."""
+    for s in settings.values():
+        parser.add_argument(flag(s.name), dest=s.name, metavar=s.metavar or s.kind.__name__.upper(),
+                            required=s.required, action="append" if s.repeatable else Once,
+                            help=s.help if s.required else f"{s.help} ({default_text}: {s.shown_default})")
+
+
+def add_output(parser: argparse.ArgumentParser, figures: bool = True, quiet: bool = False,
+               default: str | None = None) -> None:
+    """The flags of a command that writes a directory: ``--out`` (required unless it has a ``default``) and
+    ``--force``; ``--format`` where it draws ``figures``; ``--quiet`` where it shows progress."""
+    parser.add_argument("--out", type=Path, required=default is None, action=Once,
+                        help="output directory" + (f" (default: {default})" if default else ""))
+    parser.add_argument("--force", action="store_true", help="overwrite an existing output directory")
+    if quiet:
+        parser.add_argument("--quiet", action="store_true", help="no progress output")
+    if figures:
+        add_format(parser)
+
+
+def add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="png", help="figure format (default: png)")
+
+
+def add_run_dir(parser: argparse.ArgumentParser, figures: bool = False) -> None:
+    """The positional ``dir`` of a command that reads a run (and ``--format`` where it draws ``figures``)."""
+    parser.add_argument("dir", type=Path, help="a results directory written by `latchjax sweep`")
+    if figures:
+        add_format(parser)
+
+
+def build_parser() -> _Parser:
     parser = _Parser(prog="latchjax", description="Long-term memory experiments on recurrent networks, "
                      "trained as one vmapped JAX program per cell.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -36,12 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     source = sweep.add_mutually_exclusive_group()
     source.add_argument("--preset", help="a preset (see `latchjax presets`)")
     source.add_argument("--config", type=Path, help="a TOML file of settings (same keys as the flags)")
-    sweep.add_argument("--out", type=Path, help="results directory (default: runs/<preset>-<timestamp>)")
-    sweep.add_argument("--force", action="store_true", help="overwrite an existing results directory")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_output(sweep, quiet=True, default="runs/<preset>-<timestamp>")
     sweep.add_argument("--no-cache", action="store_true", help="compile every program afresh instead of loading it "
                        "from the compilation cache (~/.cache/latchjax/xla)")
-    sweep.add_argument("--format", choices=FORMATS, default="png", help="figure format (default: png)")
     sweep.add_argument("--resume", type=Path, metavar="DIR", help="finish an interrupted sweep in DIR (its settings "
                        "come from DIR/config.json; finished chunks are not trained again)")
     sweep.add_argument("--max-memory", metavar="SIZE", help="cap on the memory one device may use for a chunk, "
@@ -53,97 +105,54 @@ def build_parser() -> argparse.ArgumentParser:
                        "process 0's address, where JAX cannot detect the cluster")
     sweep.add_argument("--num-processes", type=int, help="processes in a --coordinator run")
     sweep.add_argument("--process-id", type=int, help="this process's index in a --coordinator run")
-    for s in SETTINGS.values():
-        sweep.add_argument(f"--{s.name.replace('_', '-')}", dest=s.name, metavar=s.kind.__name__.upper(),
-                           help=f"{s.help} (default unless the preset sets it: {s.shown_default})")
+    add_settings(sweep, SETTINGS, "default unless the preset sets it")
     sweep.set_defaults(func=sweep_command.cmd_sweep)
 
     plot = sub.add_parser("plot", help="redraw the figures of a results directory (no training)")
-    plot.add_argument("dir", type=Path)
-    plot.add_argument("--format", choices=FORMATS, default="png")
+    add_run_dir(plot, figures=True)
     plot.set_defaults(func=runs.cmd_plot)
 
     summary = sub.add_parser("summary", help="print the success-frequency table of a results directory")
-    summary.add_argument("dir", type=Path)
+    add_run_dir(summary)
     summary.set_defaults(func=runs.cmd_summary)
 
     land = sub.add_parser("landscape", help="loss surface over two parameters (Pascanu 2013 Fig. 6, or the latch task)",
                           formatter_class=Defaults)
-    land.add_argument("--preset", choices=("pascanu", "latch"), required=True,
-                      help="pascanu: x_t = w sigmoid(x_{t-1}) + b, E = (sigmoid(x_T) - 0.7)^2; latch: a 1-unit cell")
-    land.add_argument("--out", type=Path, required=True, help="output directory")
-    land.add_argument("--force", action="store_true", help="overwrite an existing output directory")
-    land.add_argument("--cell", choices=("srnn", "lstm"), default="srnn", help="latch: the cell")
-    land.add_argument("--params", help="latch: two parameters, e.g. w_rec,w_in (srnn) or b_f,w_in_c (lstm)")
-    land.add_argument("--x-range", help="LO:HI of the first parameter (pascanu: w, default 0:10)")
-    land.add_argument("--y-range", help="LO:HI of the second parameter (pascanu: b, default -10:2)")
-    land.add_argument("--grid", type=int, help="points per axis (default: 201 pascanu, 81 latch)")
-    land.add_argument("--steps", type=int, default=50, help="pascanu: the T of x_T")
-    land.add_argument("--lengths", default="5,20,50,100,200", help="latch: sequence lengths")
-    land.add_argument("--format", choices=FORMATS, default="png")
+    add_settings(land, settings_of(LandscapeConfig))
+    add_output(land)
     land.set_defaults(func=studies.cmd_landscape)
 
     bengio = sub.add_parser("bengio", help="Bengio et al. 1994's minimal latch: convergence frequency vs length "
                             "(Fig. 2b) and vs initial weight and noise (Fig. 2a)",
                             formatter_class=Defaults)
-    bengio.add_argument("--out", type=Path, required=True, help="output directory")
-    bengio.add_argument("--force", action="store_true", help="overwrite an existing output directory")
-    bengio.add_argument("--lengths", default="5,10,15,20,30,40,50,60,70,80,90,100", help="sequence lengths T")
-    bengio.add_argument("--seeds", type=int, default=100, help="trained latches per point")
-    bengio.add_argument("--L", type=int, default=3, help="trainable initial inputs per class")
-    bengio.add_argument("--noise", type=float, default=0.2, help="std of the noise inputs after the first L")
-    bengio.add_argument("--w0", type=float, default=1.25, help="initial recurrent weight")
-    bengio.add_argument("--epochs", type=int, default=200, help="full-batch gradient steps")
-    bengio.add_argument("--lr", type=float, default=0.01, help="gradient descent step size (on the summed cost)")
-    bengio.add_argument("--per-class", type=int, default=50, help="training sequences per class")
-    bengio.add_argument("--grid-length", type=int, default=20, help="T of the (w0, noise) grid (Fig. 2a)")
-    bengio.add_argument("--w0-grid", default="0.5,0.75,1,1.25,1.5,2,3", help="initial weights of the grid")
-    bengio.add_argument("--noise-grid", default="0,0.1,0.2,0.5,1", help="noise levels of the grid")
-    bengio.add_argument("--format", choices=FORMATS, default="png")
+    add_settings(bengio, settings_of(BengioConfig))
+    add_output(bengio)
     bengio.set_defaults(func=studies.cmd_bengio)
 
     diag = sub.add_parser("diagnose", help="look inside the trained models of a saved run: gradient norms over "
                           "time, state trajectories, SimpleRNN fixed points", formatter_class=Defaults)
-    diag.add_argument("dir", type=Path, help="a results directory written by `latchjax sweep`")
+    add_run_dir(diag, figures=True)
     diag.add_argument("--length", type=int, default=0, help="which trained length (default: the longest <= 50)")
     diag.add_argument("--samples", type=int, default=64, help="fresh test sequences per model")
-    diag.add_argument("--format", choices=FORMATS, default="png")
     diag.set_defaults(func=runs.cmd_diagnose)
 
     gs = sub.add_parser("guess", help="Hochreiter & Schmidhuber's random weight guessing: trials until every "
                         "training sequence is classified correctly", formatter_class=Defaults)
-    gs.add_argument("--task", required=True, help="latch1, latch2, two_sequence, parity or adding")
-    gs.add_argument("--arch", help="latch1, unit, a1[:n=N], a2[:n=N], any cell spec (srnn, lstm, gru, cifg, janet, lstm97, brc, nbrc[:units=K:flavor=F]) "
-                    "(default: latch1 for latch1, unit for latch2, a1 otherwise)")
-    gs.add_argument("--simulations", type=int, default=40, help="independent searches, each with its own data")
-    gs.add_argument("--length", type=int, help="minimal sequence length T (default: 500; 100 for two_sequence, adding)")
-    gs.add_argument("--length-max", type=int, help="longest sequence length (default: T + T/5; T + T/10 for "
-                    "two_sequence, adding)")
-    gs.add_argument("--train", type=int, default=100, help="training sequences (half per class)")
-    gs.add_argument("--test", type=int, default=100, help="fresh test sequences for the successful guess")
-    gs.add_argument("--max-trials", type=int, default=1_000_000, help="give a simulation up after this many guesses")
-    gs.add_argument("--batch", type=int, default=4096, help="most guesses evaluated at once")
-    gs.add_argument("--seed", type=int, default=0)
-    gs.add_argument("--task-option", action="append", default=[], metavar="KEY=VALUE",
-                    help="task option: N (two_sequence: informative first inputs), noise_var (latch1, latch2, "
-                    "two_sequence); repeatable")
-    gs.add_argument("--out", type=Path, required=True, help="output directory")
-    gs.add_argument("--force", action="store_true", help="overwrite an existing output directory")
-    gs.add_argument("--quiet", action="store_true")
+    add_settings(gs, settings_of(GuessConfig))
+    add_output(gs, figures=False, quiet=True)
     gs.set_defaults(func=studies.cmd_guess)
 
     explain = sub.add_parser("explain", help="per-model features of a saved run (rest-state eigenvalue, readout "
                              "alignment, gates) and how well each predicts success",
                              formatter_class=Defaults)
-    explain.add_argument("dir", type=Path, help="a results directory written by `latchjax sweep`")
+    add_run_dir(explain, figures=True)
     explain.add_argument("--features", help="features for explain_summary.csv (comma-separated; default: all)")
     explain.add_argument("--boots", type=int, default=1000, help="bootstrap resamples for the AUC intervals")
-    explain.add_argument("--format", choices=FORMATS, default="png")
     explain.set_defaults(func=runs.cmd_explain)
 
     compare = sub.add_parser("compare", help="paired comparison of two cells, lrs or forget biases of a run "
                              "(DIR A B), or of two runs with the same seeds (DIR_A DIR_B): McNemar and Newcombe")
-    compare.add_argument("dir", type=Path, help="a results directory")
+    add_run_dir(compare)
     compare.add_argument("a", help="condition A: a cell of DIR, lr=V or forget_bias=V; or a second results directory")
     compare.add_argument("b", nargs="?", help="condition B (omit when comparing two directories)")
     compare.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
@@ -156,4 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     cells.add_argument("--units", type=int, default=1, help="width for the parameter counts")
     cells.add_argument("--n-in", type=int, default=1, help="input features for the parameter counts")
     cells.set_defaults(func=listing.cmd_cells)
+    parser.commands = sub.choices
     return parser
+
+
+def command_parser(command: str) -> argparse.ArgumentParser:
+    """The parser of one command (``latchjax COMMAND --help`` prints its help)."""
+    return build_parser().commands[command]

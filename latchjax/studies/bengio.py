@@ -14,20 +14,21 @@ w_0 = 1.25, initial inputs 0, 50 training sequences per class, 200 epochs, learn
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from latchjax.core.scan import masked_scan
+from latchjax.core.vocabulary import Checks, setting
 
 
 @dataclass(frozen=True)
 class MinimalLatch:
     """Bengio's minimal latch as a recurrence (a :class:`latchjax.core.cells.protocol.Recurrence`): one tanh unit,
     a_t = w tanh(a_{t-1}) + h_t from a_0 = 0, output tanh(a_t). ``params`` is w; the input h_t is one
-    number per row. :func:`_train_one` trains it; :class:`latchjax.studies.guessing.Latch1` guesses it."""
+    number per row. :func:`_train_one` trains it; :class:`latchjax.studies.guess_nets.Latch1` guesses it."""
 
     def initial_carry(self, batch: int, n_in: int = 1) -> jax.Array:
         return jnp.zeros((batch,), jnp.float32)
@@ -45,31 +46,46 @@ LATCH = MinimalLatch()
 
 @dataclass(frozen=True)
 class BengioConfig:
-    lengths: tuple[int, ...] = (5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 100)
-    seeds: int = 50
-    L: int = 3
-    noise: float = 0.2
-    w0: float = 1.25
-    per_class: int = 50
-    epochs: int = 200
-    lr: float = 0.01
+    """One run of the study: ``seeds`` latches trained per point of Fig. 2(b) (every length, at ``w0`` and
+    ``noise``) and of Fig. 2(a) (every ``w0_grid`` x ``noise_grid`` point at ``grid_length``). ``target`` is
+    the paper's +-0.8; latch ``i`` of every point draws its noise from ``split(key(seed), seeds)[i]``."""
+
+    lengths: tuple[int, ...] = field(default=(5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 100), metadata=setting(
+        "lengths", int, "sequence lengths T", is_list=True))
+    seeds: int = field(default=100, metadata=setting("seeds", int, "trained latches per point"))
+    L: int = field(default=3, metadata=setting("L", int, "trainable initial inputs per class"))
+    noise: float = field(default=0.2, metadata=setting("noise", float, "std of the noise inputs after the first L"))
+    w0: float = field(default=1.25, metadata=setting("w0", float, "initial recurrent weight"))
+    per_class: int = field(default=50, metadata=setting("per_class", int, "training sequences per class"))
+    epochs: int = field(default=200, metadata=setting("epochs", int, "full-batch gradient steps"))
+    lr: float = field(default=0.01, metadata=setting(
+        "lr", float, "gradient descent step size (on the summed cost)"))
     target: float = 0.8
     seed: int = 0
+    grid_length: int = field(default=20, metadata=setting("grid_length", int, "T of the (w0, noise) grid (Fig. 2a)"))
+    w0_grid: tuple[float, ...] = field(default=(0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0), metadata=setting(
+        "w0_grid", float, "initial weights of the grid", is_list=True))
+    noise_grid: tuple[float, ...] = field(default=(0.0, 0.1, 0.2, 0.5, 1.0), metadata=setting(
+        "noise_grid", float, "noise levels of the grid", is_list=True))
 
     def __post_init__(self) -> None:
-        checks = [
-            (len(self.lengths) > 0 and min(self.lengths) >= 1, f"lengths: must be >= 1, got {list(self.lengths)}"),
-            (self.seeds >= 1, f"seeds: must be >= 1, got {self.seeds}"),
-            (self.L >= 1 and self.L <= min(self.lengths or (1,)),
-             f"L: must be in [1, shortest length], got {self.L}"),
-            (self.noise >= 0, f"noise: must be >= 0, got {self.noise}"),
-            (self.per_class >= 1, f"per_class: must be >= 1, got {self.per_class}"),
-            (self.epochs >= 1, f"epochs: must be >= 1, got {self.epochs}"),
-            (self.lr > 0, f"lr: must be > 0, got {self.lr}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+        check = Checks(self)
+        for name in ("lengths", "w0_grid", "noise_grid"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+            check.need(len(getattr(self, name)) > 0, name, "give at least one value")
+        check.need(all(isinstance(n, (int, np.integer)) and n >= 1 for n in self.lengths), "lengths",
+                   f"every length must be an integer >= 1, got {list(self.lengths)}")
+        for name in ("seeds", "L", "per_class", "epochs", "grid_length"):
+            check.integer(name)
+        check.seed("seed")
+        check.need(self.L <= min(self.lengths), "L", f"must be <= the shortest length ({min(self.lengths)}), "
+                   f"got {self.L}")
+        check.need(self.grid_length >= self.L, "grid_length", f"must be >= --L ({self.L}), got {self.grid_length}")
+        for name in ("noise", "w0", "lr", "w0_grid", "noise_grid"):
+            check.finite(name)
+        check.need(self.noise >= 0, "noise", f"must be >= 0, got {self.noise}")
+        check.need(min(self.noise_grid) >= 0, "noise_grid", f"noise levels must be >= 0, got {list(self.noise_grid)}")
+        check.need(self.lr > 0, "lr", f"must be > 0, got {self.lr}")
 
 
 def _train_one(key, length, max_length, w0, noise, cfg: BengioConfig):
@@ -128,3 +144,19 @@ def convergence(cfg: BengioConfig, lengths: tuple[int, ...] | None = None, w0s: 
     converged, cost = jax.jit(over_length)(keys, jnp.asarray(lengths), jnp.asarray(w0s, jnp.float32),
                                            jnp.asarray(noises, jnp.float32))
     return {"converged": np.asarray(converged), "cost": np.asarray(cost)}
+
+
+@dataclass(frozen=True)
+class Figure2:
+    """The study's two panels: which latches converged."""
+
+    by_length: np.ndarray  # (length, seed), at cfg.w0 and cfg.noise: Fig. 2(b)
+    grid: np.ndarray  # (w0, noise, seed), at cfg.grid_length: Fig. 2(a)
+
+
+def figure2(cfg: BengioConfig) -> Figure2:
+    """Convergence against length (at ``w0``, ``noise``) and against initial weight and noise (at
+    ``grid_length``): two vmapped programs."""
+    by_length = convergence(cfg)["converged"][:, 0, 0]
+    grid = convergence(cfg, lengths=(cfg.grid_length,), w0s=cfg.w0_grid, noises=cfg.noise_grid)["converged"][0]
+    return Figure2(by_length, grid)

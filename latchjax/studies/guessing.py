@@ -147,7 +147,9 @@ class GuessConfig:
             check.integer(name)
         check.integer("train", 2)  # one sequence per class at least
         check.integer("test", 2)
-        check.integer("seed", 0)
+        check.seed("seed")
+        check.need(self.max_trials <= 2**32, "max_trials", f"must be <= 2**32 (guesses are numbered in 32 bits), "
+                   f"got {self.max_trials}")
         check.need(self.length_max >= self.length, "length_max",
                    f"must be >= --length ({self.length}), got {self.length_max}")
         if task.name == "adding":
@@ -173,8 +175,8 @@ class GuessConfig:
                                 "task_option")
         if key == "N" and not (float(value).is_integer() and 1 <= value <= self.length):
             raise SettingsError(f"N must be an integer in [1, {self.length}], got {value:g}", "task_option")
-        if key == "noise_var" and not value >= 0:
-            raise SettingsError(f"noise_var must be >= 0, got {value:g}", "task_option")
+        if key == "noise_var" and not (np.isfinite(value) and value >= 0):
+            raise SettingsError(f"noise_var must be finite and >= 0, got {value:g}", "task_option")
         return key, float(value)
 
     @property

@@ -165,9 +165,8 @@ class SweepConfig:
             object.__setattr__(self, "unroll", default_unroll())
         for name in ("seeds", "epochs", "batch_size", "samples", "length_buckets", "unroll"):
             check.integer(name)
-        for name in ("seed", "data_seed"):  # JAX's keys take 32 bits: a larger seed would be taken modulo 2**32
-            check.integer(name, 0)
-            check.need(getattr(self, name) < 2**32, name, f"must be < 2**32 = {2**32}, got {getattr(self, name)}")
+        check.seed("seed")
+        check.seed("data_seed")
         check.choice("split", SPLITS)
         check.choice("head", HEADS)
         check.choice("head_init", HEAD_INITS)
