@@ -289,3 +289,26 @@ def test_sigterm_keeps_the_chunks_and_says_how_to_resume(tmp_path):
     assert "Resume with: latchjax sweep --resume" in err and "Traceback" not in err
     assert any(chunks.glob("*.npz"))
     assert run(["sweep", "--resume", str(out), "--quiet"]) == 0
+
+
+def _four_classes(key, n, length):
+    x = jax.random.normal(key, (n, length, 1))
+    return x, jnp.clip((2 * x[:, 0, 0] + 2).astype(jnp.int32), 0, 3)
+
+
+def _adding(key, n, length):
+    x = jax.random.uniform(key, (n, length, 2))
+    return x, x[:, :, 0].sum(axis=1)
+
+
+def _plus_minus_one(key, n, length):
+    x = jax.random.normal(key, (n, length, 1))
+    return x, jnp.sign(x[:, 0, 0]).astype(jnp.int32)
+
+
+@pytest.mark.parametrize("task, words", [(_four_classes, "labels [0 1 2 3]"), (_adding, "float targets"),
+                                         (_plus_minus_one, "labels [-1")])
+def test_a_task_the_trainer_cannot_honour_is_refused_not_trained_into_garbage(task, words):
+    """The trainer learns a binary class at the last step: K classes, regressions and +-1 labels are refused."""
+    with pytest.raises(ValueError, match=r"task: returned " + words.replace("[", r"\[")):
+        run_sweep(SweepConfig(task=task, cells=("srnn",), lengths=(4,), seeds=2, samples=64, epochs=1))

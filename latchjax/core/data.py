@@ -94,6 +94,20 @@ def make_dataset(
     return _make_dataset(task, lengths, samples, val_fraction, split, data_seed, None)
 
 
+def check_labels(y: np.ndarray, length: int) -> np.ndarray:
+    """A task's labels as int32, refusing what the trainer cannot honour: it learns one binary class read at the
+    last step (labels 0 and 1), so float targets (a regression) and labels outside {0, 1} (K classes, +-1) are
+    refused rather than trained into meaningless accuracies."""
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
+        raise ValueError(f"task: returned float targets at length {length} (e.g. {float(y.ravel()[0]):g}); latchjax "
+                         "trains a binary class at the last step (labels 0 and 1): regression tasks are not supported")
+    if y.dtype.kind not in "biuf" or not np.isin(y, (0, 1)).all():
+        found = np.unique(y)[:6] if y.dtype.kind in "biuf" else y.dtype
+        raise ValueError(f"task: returned labels {found} at length {length}; latchjax trains a binary class at the "
+                         "last step: labels must be 0 or 1")
+    return y.astype(np.int32)
+
+
 def _make_dataset(task: Task, lengths: tuple[int, ...], samples: int, val_fraction: float, split: str,
                   data_seed: int, repeat: int | None) -> Dataset:
     base = jax.random.key(data_seed)
@@ -105,7 +119,7 @@ def _make_dataset(task: Task, lengths: tuple[int, ...], samples: int, val_fracti
             key = jax.random.fold_in(key, repeat)
         k_data, k_split = jax.random.split(key)
         x, y = task(k_data, samples, length)
-        x, y = np.asarray(x, np.float32), np.asarray(y, np.int32)
+        x, y = np.asarray(x, np.float32), check_labels(np.asarray(y), length)
         if x.ndim != 3 or x.shape[:2] != (samples, length) or y.shape != (samples,):
             raise ValueError(
                 f"task: must return x of shape (n, length, n_in) and y of shape (n,); "
