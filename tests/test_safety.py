@@ -312,3 +312,20 @@ def test_a_task_the_trainer_cannot_honour_is_refused_not_trained_into_garbage(ta
     """The trainer learns a binary class at the last step: K classes, regressions and +-1 labels are refused."""
     with pytest.raises(ValueError, match=r"task: returned " + words.replace("[", r"\[")):
         run_sweep(SweepConfig(task=task, cells=("srnn",), lengths=(4,), seeds=2, samples=64, epochs=1))
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["landscape", "--preset", "latch", "--lengths", "5,5"], ["--lengths", "duplicates"]),
+    (["bengio", "--lengths", "5,5"], ["--lengths", "duplicates"]),
+    (["landscape", "--preset", "pascanu", "--grid", "1000000"], ["--grid", "GB"]),
+    (["bengio", "--seeds", "1000000000"], ["--seeds", "GB"]),
+    (["landscape", "--preset", "pascanu", "--x-range", "0:inf"], ["--x-range"]),
+    (["guess", "--task", "latch1", "--seed", "-1"], ["--seed"]),
+])
+def test_the_studies_refuse_what_they_cannot_use_before_writing(tmp_path, capsys, argv, words):
+    refused(capsys, [*argv, "--out", str(tmp_path / "out")], tmp_path, *words)
+
+
+def test_cells_refuses_a_width_no_machine_holds(capsys):
+    assert run(["cells", "--units", "100000000000"]) == 2
+    assert "--units" in capsys.readouterr().err

@@ -23,6 +23,9 @@ from latchjax.core.model import head_logits, head_loss, run_cell
 from latchjax.core.scan import masked_scan
 from latchjax.core.tasks import latch
 from latchjax.core.vocabulary import Checks, SettingsError, setting
+from latchjax.sweep.plan import host_memory
+
+LATCH_SAMPLES = 256  # latch sequences each grid point's loss averages over
 
 # Parameters of a one-unit Keras cell a latch surface can vary: name -> (params key, flat index, cells)
 LATCH_PARAMETERS = {
@@ -88,7 +91,7 @@ def base_params(kind: str, flavor: str = "keras2") -> dict[str, Any]:
 
 
 def latch_surface(kind: str, names: tuple[str, str], x: np.ndarray, y: np.ndarray, lengths: tuple[int, ...],
-                  samples: int = 256, noise: float = 0.1, flavor: str = "keras2", seed: int = 0) -> LatchSurface:
+                  samples: int = LATCH_SAMPLES, noise: float = 0.1, flavor: str = "keras2", seed: int = 0) -> LatchSurface:
     """Cross-entropy of the latch task over a grid of two parameters of a one-unit cell, per length."""
     check_parameters(kind, names)
     cell = RNNCell(kind, 1, flavor)
@@ -209,6 +212,12 @@ class LandscapeConfig:
         object.__setattr__(self, "lengths", tuple(self.lengths))
         check.need(len(self.lengths) > 0 and all(isinstance(n, (int, np.integer)) and n >= 1 for n in self.lengths),
                    "lengths", f"every length must be an integer >= 1, got {list(self.lengths)}")
+        check.distinct("lengths")
+        # one evaluation holds every grid point at once: ~16 bytes a point (pascanu), or ~8 bytes per point, sample
+        # and step of the longest length for the latch's gradients
+        need = self.grid**2 * (16 if self.preset == "pascanu" else 8 * LATCH_SAMPLES * max(self.lengths))
+        check.need(need <= host_memory(), "grid", f"{self.grid}x{self.grid} points need about {need / 2**30:.3g} GB, "
+                   f"more than this machine's {host_memory() / 2**30:.3g} GB; use a coarser grid")
 
     @property
     def names(self) -> tuple[str, str]:

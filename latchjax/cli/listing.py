@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from latchjax.core.cells import FLAVORS, KINDS, RNNCell
+from latchjax.core.cells.rnn import MAX_UNITS
 from latchjax.core.vocabulary import SettingsError
 from latchjax.sweep.settings import presets
 
@@ -18,8 +19,10 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_cells(args: argparse.Namespace) -> int:
-    if args.units < 1 or args.n_in < 1:
-        raise SettingsError(f"--units and --n-in: must be >= 1, got {args.units} and {args.n_in}")
+    if not 1 <= args.units <= MAX_UNITS:
+        raise SettingsError(f"must be an integer in [1, {MAX_UNITS}], got {args.units}", "units")
+    if not 1 <= args.n_in <= MAX_UNITS:
+        raise SettingsError(f"must be an integer in [1, {MAX_UNITS}], got {args.n_in}", "n_in")
     print(cell_table(args.units, args.n_in))
     return 0
 

@@ -183,6 +183,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         title = plots.run_title(run.config)
         run.finish(result, meta, cfg.threshold,
                    draw=lambda figures: plots.draw_all(result, figures, cfg.threshold, title, args.format))
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run is complete: a Ctrl-C now must not make it a failure
     if not args.quiet:
         print(summary_text(result, run.config))
     print(f"results in {run.path}  (compile {meta['compile_s']:.1f} s, training {meta['run_s']:.1f} s)")

@@ -22,6 +22,7 @@ import numpy as np
 
 from latchjax.core.scan import masked_scan
 from latchjax.core.vocabulary import Checks, setting
+from latchjax.sweep.plan import host_memory
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,13 @@ class BengioConfig:
         check.need(self.noise >= 0, "noise", f"must be >= 0, got {self.noise}")
         check.need(min(self.noise_grid) >= 0, "noise_grid", f"noise levels must be >= 0, got {list(self.noise_grid)}")
         check.need(self.lr > 0, "lr", f"must be > 0, got {self.lr}")
+        for name in ("lengths", "w0_grid", "noise_grid"):
+            check.distinct(name)
+        # every latch holds its noise and, for the gradient, its states: ~16 bytes per sequence and step
+        models = self.seeds * (len(self.lengths) + len(self.w0_grid) * len(self.noise_grid))
+        need = models * 2 * self.per_class * max(max(self.lengths), self.grid_length) * 16
+        check.need(need <= host_memory() // 2, "seeds", f"{models:,} latches need about {need / 2**30:.3g} GB, more "
+                   f"than half this machine's memory ({host_memory() / 2**31:.3g} GB); use fewer seeds or grid points")
 
 
 def _train_one(key, length, max_length, w0, noise, cfg: BengioConfig):

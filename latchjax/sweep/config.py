@@ -146,6 +146,9 @@ class SweepConfig:
         except SettingsError:
             raise
         except ValueError as err:  # a cell spec's own message names the option ("cell: ...", "rec: ...")
+            name, _, message = str(err).partition(": ")
+            if name in ("units", "flavor") and all(isinstance(c, str) and ":" not in c for c in self.cells):
+                raise SettingsError(message, name) from None  # the sweep's --units / --flavor
             raise SettingsError(str(err).removeprefix("cell: "), "cells") from None
         names = [cell.name for cell in cells]
         check.need(len(set(names)) == len(names), "cells", f"duplicate cells in {names}")

@@ -27,6 +27,8 @@ from latchjax.core.cells.kinds import CELL_KINDS, KINDS
 from latchjax.core.cells.protocol import Carry, Params
 
 GATE_ACTIVATIONS = ("hard_sigmoid", "sigmoid")
+# the widest cell: an LSTM of 2**16 units already has 2**34 recurrent weights (64 GB)
+MAX_UNITS = 2**16
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,8 @@ class RNNCell:
         if self.flavor not in spec.flavors:
             raise ValueError(f"flavor: {self.kind} is defined by its authors' Keras code and has no {self.flavor} "
                              f"form; use flavor {' or '.join(spec.flavors)}")
-        if not isinstance(self.units, int) or self.units < 1:
-            raise ValueError(f"units: must be an integer >= 1, got {self.units!r}")
+        if not isinstance(self.units, int) or not 1 <= self.units <= MAX_UNITS:
+            raise ValueError(f"units: must be an integer in [1, {MAX_UNITS}], got {self.units!r}")
         if self.gate_activation not in (None, *GATE_ACTIVATIONS):
             raise ValueError(f"gate: unknown gate activation {self.gate_activation!r}; "
                              f"allowed: {', '.join(GATE_ACTIVATIONS)}")
