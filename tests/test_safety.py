@@ -28,6 +28,13 @@ from latchjax.sweep.trainer import DIVERGED_LOSS
 TINY = ["--cells", "srnn,lstm", "--lengths", "5", "--seeds", "2", "--samples", "200", "--epochs", "1", "--quiet"]
 
 
+def tiny(*flags: str) -> list[str]:
+    """TINY with ``flags`` in place of its own (a flag may be given once)."""
+    given = set(flags[::2])
+    pairs = [TINY[i:i + 2] for i in range(0, len(TINY) - 1, 2) if TINY[i] not in given]
+    return [*(a for pair in pairs for a in pair), "--quiet", *flags]
+
+
 def tree(root: Path) -> dict[str, str]:
     """Every path under ``root`` with its content hash (directories: 'dir')."""
     out = {}
@@ -88,7 +95,7 @@ def test_force_never_removes_a_file_latchjax_did_not_write_from_its_own_run(swee
 
 
 def test_a_bad_value_with_force_leaves_a_finished_run_untouched(sweep_run, capsys):
-    refused(capsys, ["sweep", *TINY, "--seed", "18446744073709551616", "--out", str(sweep_run), "--force"],
+    refused(capsys, ["sweep", *tiny("--seed", "18446744073709551616"), "--out", str(sweep_run), "--force"],
             sweep_run.parent, "--seed")
 
 
@@ -130,7 +137,7 @@ def test_force_keeps_the_replaced_run_until_the_new_one_has_finished(sweep_run, 
 
 
 def test_force_replaces_a_run_of_the_same_command(sweep_run):
-    assert run(["sweep", *TINY, "--seeds", "3", "--out", str(sweep_run), "--force"]) == 0
+    assert run(["sweep", *tiny("--seeds", "3"), "--out", str(sweep_run), "--force"]) == 0
     assert read_config(sweep_run)["seeds"] == 3 and not (sweep_run / REPLACED).exists()
     assert not (sweep_run / "explain.csv").exists()  # the old run's analyses went with it
     assert owner(sweep_run) == "sweep"
@@ -160,7 +167,8 @@ def test_every_file_a_sweep_writes_is_declared(finished):
     (["--cells", "gru"], ["--cells", "given twice"]),  # TINY has --cells already: the second must not win silently
 ])
 def test_a_value_that_cannot_be_used_is_refused_before_anything_is_written(tmp_path, capsys, flags, words):
-    refused(capsys, ["sweep", *TINY, *flags, "--out", str(tmp_path / "out")], tmp_path, *words)
+    refused(capsys, ["sweep", *(TINY + flags if "given twice" in words else tiny(*flags)), "--out",
+                     str(tmp_path / "out")], tmp_path, *words)
 
 
 @pytest.mark.parametrize("make_out, words", [
@@ -204,7 +212,7 @@ def test_resuming_a_damaged_config_gets_one_line(tmp_path, capsys, damage, words
 def test_compare_refuses_a_run_against_itself_and_runs_of_different_tasks(sweep_run, tmp_path, capsys):
     refused(capsys, ["compare", str(sweep_run), str(sweep_run)], tmp_path, "same run")
     other = tmp_path / "parity"
-    assert run(["sweep", *TINY, "--task", "parity", "--out", str(other)]) == 0
+    assert run(["sweep", *tiny("--task", "parity"), "--out", str(other)]) == 0
     refused(capsys, ["compare", str(sweep_run), str(other)], tmp_path, "different tasks")
 
 

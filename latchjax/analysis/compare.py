@@ -69,6 +69,9 @@ def compare_runs(run_a: tuple[SweepResult, dict], run_b: tuple[SweepResult, dict
     cell, those two are paired whatever their names.
     """
     (res_a, cfg_a), (res_b, cfg_b) = run_a, run_b
+    if cfg_a.get("task", "latch") != cfg_b.get("task", "latch"):
+        raise ValueError(f"compare: the runs train different tasks ({cfg_a.get('task', 'latch')} vs "
+                         f"{cfg_b.get('task', 'latch')}); their successes do not pair")
     if cfg_a.get("seed") != cfg_b.get("seed"):
         raise ValueError(f"compare: the runs do not share seeds (base seed {cfg_a.get('seed')} vs "
                          f"{cfg_b.get('seed')}); pairs need the same initialisation keys")
@@ -90,8 +93,7 @@ def compare_runs(run_a: tuple[SweepResult, dict], run_b: tuple[SweepResult, dict
     seeds = min(len(res_a.coords["seed"]), len(res_b.coords["seed"]))
     ok_a, ok_b = res_a.success(cfg_a["threshold"]), res_b.success(cfg_b["threshold"])
 
-    info_a = res_a.cell_info(cfg_a.get("units", 1), cfg_a.get("flavor", "keras2"))
-    info_b = res_b.cell_info(cfg_b.get("units", 1), cfg_b.get("flavor", "keras2"))
+    info_a, info_b = res_a.cell_info(), res_b.cell_info()
 
     rows = []
     for (cell_a, cell_b), length, lr, fb in itertools.product(cells, *common.values()):

@@ -24,8 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from latchjax.rundir.chunks import ChunkStore
-from latchjax.rundir.files import atomic_write, save_params, save_result
-from latchjax.rundir.load import load_result
+from latchjax.rundir.claim import (
+    MARKER,
+    REPLACED,
+    check_replaceable,
+    mark,
+    owner,
+    prune_empty,
+    remove_outputs,
+)
+from latchjax.rundir.files import atomic_write, damaged, read_json, save_params, save_result
+from latchjax.rundir.load import check_config, load_result
 from latchjax.rundir.lock import RunDirError, RunLock
 from latchjax.rundir.tables import table_texts
 from latchjax.rundir.upgrade import upgrade_config
@@ -33,13 +42,21 @@ from latchjax.sweep.config import SETTINGS
 from latchjax.sweep.results import SweepResult
 
 
-def check_output_dir(path: Path, force: bool) -> None:
-    """Refuse to write into a non-empty ``path`` unless ``force``; create it (commands that are not sweeps)."""
-    if path.exists() and not path.is_dir():
-        raise RunDirError(f"--out: {path} is a file, not a directory")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise RunDirError(f"--out: {path} exists and is not empty; pass --force to overwrite it")
+def check_output_dir(path: Path, force: bool, command: str) -> list[str]:
+    """For the commands that are not sweeps: refuse, before anything is written, an output directory ``command``
+    may not write into (:func:`~latchjax.rundir.claim.check_replaceable`); returns the files of the run it
+    replaces. Call :func:`open_output_dir` when the results are ready to be written."""
+    return check_replaceable(path, command, force)
+
+
+def open_output_dir(path: Path, command: str) -> Path:
+    """Create ``path`` for ``command``'s files, removing those of the run of ``command`` it held (nothing else),
+    and mark it as ``command``'s."""
+    path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
+    remove_outputs(path, command)
+    mark(path, command)
+    return path
 
 
 class SweepDir:
@@ -64,20 +81,17 @@ class SweepDir:
 
     @classmethod
     def create(cls, path: Path, config: dict, force: bool) -> SweepDir:
+        """A new sweep in ``path``: checked (:func:`~latchjax.rundir.claim.check_replaceable`) before anything is
+        written, then again under the lock. A sweep it replaces (``force``) is moved into ``DIR/.replaced/`` and
+        removed only when the new one has finished (:meth:`finish`), so an interrupted replacement loses nothing."""
         path = Path(path)
-        if path.exists() and not path.is_dir():
-            raise RunDirError(f"--out: {path} is a file, not a directory")
-        existing = [p for p in path.iterdir() if p.name != ".lock"] if path.is_dir() else []
-        if existing and not force:
-            raise RunDirError(f"--out: {path} exists and is not empty; pass --force to overwrite it "
-                              f"(or --resume {path} to finish it)")
+        hint = f" (or --resume {path} to finish it)"
+        check_replaceable(path, "sweep", force, hint)
 
         def prepare() -> None:
-            existing = [p for p in path.iterdir() if p.name != ".lock"]
-            if existing and not (path / "config.json").exists():
-                raise RunDirError(f"--out: {path} is not a latchjax results directory; refusing to overwrite it")
-            for entry in existing:
-                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            if check_replaceable(path, "sweep", force, hint):
+                _set_aside(path)
+            mark(path, "sweep")
             atomic_write(path / "config.json", json.dumps(config, indent=2) + "\n")
             (path / "chunks").mkdir()
 
@@ -94,6 +108,16 @@ class SweepDir:
                 raise RunDirError(f"--resume: {path} is already complete")
             if not (path / "config.json").is_file() or not (path / "chunks").is_dir():
                 raise RunDirError(f"--resume: {path} is not an unfinished latchjax sweep (no config.json and chunks/)")
+            if owner(path) not in (None, "sweep"):
+                raise RunDirError(f"--resume: {path} holds a latchjax {owner(path)} run, not a sweep")
+            try:
+                written = json.loads((path / "config.json").read_text())
+            except (OSError, UnicodeDecodeError, ValueError) as err:
+                raise RunDirError(f"--resume: {path / 'config.json'} is damaged: not JSON ({err})") from None
+            plan = written.get("plan") if isinstance(written, dict) else None
+            if not isinstance(plan, dict) or not {"memory", "chunk_models", "devices"} <= set(plan):
+                raise RunDirError(f"--resume: {path / 'config.json'} is damaged: no plan (memory, chunk_models, "
+                                  "devices) to resume")
 
         return cls._locked(path, None, check)
 
@@ -101,7 +125,10 @@ class SweepDir:
     def _locked(cls, path: Path, config: dict | None, under_lock: Any) -> SweepDir:
         """Take DIR's lock, run ``under_lock()``, then open the run with ``config`` (``None``: read
         ``config.json``); if anything fails, release the lock and re-raise."""
-        lock = RunLock(path).acquire()
+        try:
+            lock = RunLock(path).acquire()
+        except OSError as err:  # the directory cannot be made or locked: /proc, a read-only file system, ...
+            raise RunDirError(f"--out: cannot write {path}: {err.strerror or err}") from None
         try:
             under_lock()
             run = cls(path, read_written(path) if config is None else config, lock)
@@ -139,24 +166,55 @@ class SweepDir:
             atomic_write(self.path / name, text)
         atomic_write(self.path / "meta.json", json.dumps(meta, indent=2) + "\n")
         shutil.rmtree(self.path / "chunks", ignore_errors=True)
+        if (self.path / REPLACED).is_dir():  # the run this one replaced: no longer needed
+            remove_outputs(self.path / REPLACED, "sweep")
+            (self.path / REPLACED / MARKER).unlink(missing_ok=True)
+            prune_empty(self.path / REPLACED, self.path)
         if draw is not None:
             draw(self.path / "figures")
 
 
 def read_run(path: Path) -> tuple[SweepResult, dict]:
-    """A finished run's results and config; one clear line (:class:`RunDirError`) for anything else."""
-    if (path / "config.json").is_file() and not (path / "results.npz").is_file() and (path / "chunks").is_dir():
+    """A finished run's results and config, checked (:func:`read_config`,
+    :func:`~latchjax.rundir.load.load_result`); one clear line (:class:`RunDirError`) naming the file for anything
+    else: not a run, an unfinished one, a damaged ``config.json`` or ``results.npz``."""
+    path = Path(path)
+    if (path / "config.json").is_file() and not (path / "results.npz").exists() and (path / "chunks").is_dir():
         raise RunDirError(f"{path}: the sweep is not finished; finish it with: latchjax sweep --resume {path}")
-    if not (path / "results.npz").is_file() or not (path / "config.json").is_file():
-        raise RunDirError(f"{path}: not a latchjax results directory (no results.npz / config.json)")
-    return load_result(path / "results.npz"), read_config(path)
+    if not path.is_dir():
+        raise RunDirError(f"{path}: not a latchjax results directory ("
+                          + ("a file, not a directory)" if path.exists() else "no such directory)"))
+    missing = [name for name in ("results.npz", "config.json") if not (path / name).exists()]
+    if missing:
+        raise RunDirError(f"{path}: not a latchjax results directory (no {' / '.join(missing)})")
+    config = read_config(path)
+    return load_result(path / "results.npz", config), config
+
+
+def _set_aside(path: Path) -> None:
+    """Before a new sweep starts in ``path``: move the finished run there into ``DIR/.replaced/``. An unfinished
+    one, or one beside a run already set aside there, is removed instead (only its own files)."""
+    aside = path / REPLACED
+    if (path / "meta.json").is_file() and not aside.exists():
+        aside.mkdir()
+        for entry in path.iterdir():
+            if entry.name not in (REPLACED, ".lock"):
+                entry.rename(aside / entry.name)
+    else:
+        remove_outputs(path, "sweep", keep=(REPLACED,))
 
 
 def read_written(path: Path) -> dict:
-    """``DIR/config.json`` as it was written."""
-    return json.loads((Path(path) / "config.json").read_text())
+    """``DIR/config.json`` as it was written; one line (:class:`RunDirError`) naming it if it is not a JSON
+    object (:func:`~latchjax.rundir.files.read_json`)."""
+    return read_json(Path(path) / "config.json")
 
 
 def read_config(path: Path) -> dict:
-    """``DIR/config.json``, upgraded to today's settings if an older version wrote it."""
-    return upgrade_config(read_written(path))
+    """``DIR/config.json``, upgraded to today's settings if an older version wrote it, and checked to hold the
+    settings the commands that read a run use (:func:`~latchjax.rundir.load.check_config`)."""
+    config_path = Path(path) / "config.json"
+    written = read_written(path)
+    if not isinstance(written.get("task", ""), str):
+        raise damaged(config_path, f"'task' is {json.dumps(written['task'])[:60]}, not a name")
+    return check_config(upgrade_config(written), config_path)
