@@ -26,7 +26,7 @@ import jax.numpy as jnp
 from latchjax.core.cells import RNNCell
 from latchjax.core.forward import forward_value_and_grad, n_cell_params
 from latchjax.core.model import init_head, model_loss
-from latchjax.sweep.trainer import compile_lowered
+from latchjax.sweep.compiler import compile_lowered
 
 
 def timed(fn, args, repeats: int) -> float:

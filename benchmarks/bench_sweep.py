@@ -23,7 +23,7 @@ from pathlib import Path
 import jax
 
 from latchjax import QUESTION_LENGTHS, SweepConfig, run_sweep
-from latchjax.sweep.runner import plan_sweep, sequential_steps
+from latchjax.sweep.plan import plan_sweep, sequential_steps
 
 
 def main() -> None:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from latchjax.cells import CELL_KINDS, KINDS, RNNCell, parse_cell
-from latchjax.model import init_head, run_cell
+from latchjax.core.cells import CELL_KINDS, KINDS, RNNCell, parse_cell
+from latchjax.core.model import init_head, run_cell
 
 
 def sig(x):

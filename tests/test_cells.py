@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from latchjax.cells import FlaxCell, KerasCell, make_cell, orthogonal
-from latchjax.model import run_cell
+from latchjax.core.cells import FlaxCell, RNNCell, make_cell, orthogonal
+from latchjax.core.model import run_cell
 
 
 def np_sigmoid(x):
@@ -55,7 +55,7 @@ def keras_step(kind, flavor, p, carry, x):
 @pytest.mark.parametrize("flavor", ["keras2", "keras3"])
 @pytest.mark.parametrize("units,n_in", [(1, 1), (3, 2), (6, 5)])
 def test_cell_matches_numpy_reference(kind, flavor, units, n_in):
-    cell = KerasCell(kind, units, flavor)
+    cell = RNNCell(kind, units, flavor)
     key = jax.random.key(units * 10 + n_in)
     params = cell.init(key, n_in)
     # random (not just initial) biases so every term of the equations is exercised
@@ -70,7 +70,7 @@ def test_cell_matches_numpy_reference(kind, flavor, units, n_in):
 
 
 def test_hard_sigmoid_gates_saturate_exactly():
-    cell = KerasCell("lstm", 1, "keras2")
+    cell = RNNCell("lstm", 1, "keras2")
     assert float(cell.gate(jnp.float32(3.0))) == 1.0
     assert float(cell.gate(jnp.float32(-3.0))) == 0.0
     assert float(cell.gate(jnp.float32(1.0))) == pytest.approx(0.7)  # forget gate at init
@@ -78,16 +78,16 @@ def test_hard_sigmoid_gates_saturate_exactly():
 
 def test_keras_initialisation():
     # one unit: the 1x1 orthogonal recurrent weight of SimpleRNN is exactly +1 or -1
-    values = {float(KerasCell("srnn").init(jax.random.key(s), 1)["recurrent_kernel"][0, 0]) for s in range(20)}
+    values = {float(RNNCell("srnn").init(jax.random.key(s), 1)["recurrent_kernel"][0, 0]) for s in range(20)}
     assert values == {1.0, -1.0}
-    lstm = KerasCell("lstm", units=3).init(jax.random.key(0), 2, forget_bias=2.5)
+    lstm = RNNCell("lstm", units=3).init(jax.random.key(0), 2, forget_bias=2.5)
     np.testing.assert_array_equal(lstm["bias"], [0, 0, 0, 2.5, 2.5, 2.5, 0, 0, 0, 0, 0, 0])
     # the (3, 12) recurrent kernel has orthonormal rows; glorot bound sqrt(6 / (2 + 12))
     rec = np.asarray(lstm["recurrent_kernel"])
     np.testing.assert_allclose(rec @ rec.T, np.eye(3), atol=1e-5)
     assert np.abs(lstm["kernel"]).max() <= np.sqrt(6 / 14)
-    assert KerasCell("gru", 2, "keras3").init(jax.random.key(0), 1)["bias"].shape == (2, 6)
-    assert KerasCell("gru", 2, "keras2").init(jax.random.key(0), 1)["bias"].shape == (6,)
+    assert RNNCell("gru", 2, "keras3").init(jax.random.key(0), 1)["bias"].shape == (2, 6)
+    assert RNNCell("gru", 2, "keras2").init(jax.random.key(0), 1)["bias"].shape == (6,)
 
 
 def test_orthogonal_square_is_orthogonal():
@@ -108,7 +108,7 @@ def test_flax_cell_path_matches_flax_rnn(module):
 
 @pytest.mark.parametrize("kind", ["srnn", "lstm", "gru"])
 def test_left_padding_changes_nothing(kind):
-    cell = KerasCell(kind, 2, "keras3")
+    cell = RNNCell(kind, 2, "keras3")
     params = cell.init(jax.random.key(0), 1)
     params["bias"] = params["bias"] + 0.3  # non-zero bias: a padded step would move the state
     x = jax.random.normal(jax.random.key(1), (3, 6, 1))
@@ -119,15 +119,15 @@ def test_left_padding_changes_nothing(kind):
 
 def test_unknown_cell_and_flavor_are_rejected():
     with pytest.raises(ValueError, match="cell: unknown cell 'rnn'.*srnn, lstm, gru"):
-        KerasCell("rnn")
+        RNNCell("rnn")
     with pytest.raises(ValueError, match="flavor: unknown flavor 'keras1'"):
-        KerasCell("lstm", flavor="keras1")
+        RNNCell("lstm", flavor="keras1")
     with pytest.raises(ValueError, match="units"):
-        KerasCell("lstm", units=0)
+        RNNCell("lstm", units=0)
 
 
 def test_cell_specs_for_experiments():
-    from latchjax.cells import parse_cell
+    from latchjax.core.cells import parse_cell
 
     srnn = parse_cell("srnn:rec=1.5")
     assert srnn.name == "srnn:rec=1.5" and not srnn.has_forget_bias
@@ -151,9 +151,9 @@ def test_cell_specs_for_experiments():
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_trajectories_match_the_cell(kind):
-    from latchjax.diagnostics import trajectories
+    from latchjax.analysis.diagnostics import trajectories
 
-    cell = KerasCell(kind, 2)
+    cell = RNNCell(kind, 2)
     params = cell.init(jax.random.key(0), 1)
     x = jax.random.normal(jax.random.key(1), (3, 7, 1))
     out = trajectories(cell, params, x)
@@ -168,9 +168,9 @@ def test_trajectories_match_the_cell(kind):
 
 def test_every_recurrence_follows_the_one_cell_protocol():
     """Cells, Bengio's latch and the nets of random guessing are all Recurrences; cells are Cells."""
-    from latchjax.bengio import LATCH
-    from latchjax.cells import Cell, Recurrence, RNNCell
-    from latchjax.guessing import TASKS, make_arch
+    from latchjax.core.cells import Cell, Recurrence, RNNCell
+    from latchjax.studies.bengio import LATCH
+    from latchjax.studies.guessing import TASKS, make_arch
 
     cells = [RNNCell(kind, 2, flavor) for kind, flavor in [("srnn", "keras2"), ("lstm", "torch"), ("brc", "keras3")]]
     cells += [make_cell(nn.LSTMCell(features=2)), make_cell(nn.GRUCell(features=2))]

@@ -6,13 +6,22 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from latchjax import SweepConfig, run_sweep, store
-from latchjax.cells import make_cell
+import latchjax.cli.sweep
+import latchjax.rundir.chunks
+import latchjax.rundir.files
+import latchjax.rundir.plots
+import latchjax.rundir.sweepdir
+from latchjax import SweepConfig, run_sweep
 from latchjax.cli import run
-from latchjax.data import make_dataset
-from latchjax.runner import bucket_lengths, collect, model_bytes, plan_memory, plan_sweep, train_chunks
-from latchjax.tasks import make_task
-from latchjax.trainer import METRICS, Data, Hparams, compile_lowered, make_program
+from latchjax.core.cells import make_cell
+from latchjax.core.data import make_dataset
+from latchjax.core.tasks import make_task
+from latchjax.rundir.chunks import ChunkStore
+from latchjax.rundir.lock import LockError, RunLock
+from latchjax.sweep.compiler import compile_lowered
+from latchjax.sweep.plan import bucket_lengths, model_bytes, plan_memory, plan_sweep
+from latchjax.sweep.runner import collect, train_chunks
+from latchjax.sweep.trainer import METRICS, Data, Hparams, make_program
 
 CFG = SweepConfig(cells=("srnn", "lstm"), lengths=(3, 6, 11), seeds=5, epochs=2, samples=96, batch_size=16,
                   lrs=(1e-2, 1e-3), length_buckets=2)
@@ -87,15 +96,17 @@ def test_memory_estimate_bounds_what_xla_allocates(kind, units):
     assert per_model <= estimate <= 2 * per_model
 
 
+@pytest.mark.integration
 def test_chunked_equals_unchunked(whole):
     """Bit for bit: a model's results do not depend on the chunk it was trained in."""
     same(run_sweep(CFG, chunk_models=3), whole)
     same(run_sweep(CFG, chunk_models=2), whole)
 
 
+@pytest.mark.integration
 def test_chunk_store_detects_damage_and_retrains(tmp_path, whole, capsys):
     plan = plan_sweep(CFG, chunk_models=4)
-    chunks = store.ChunkStore(tmp_path / "chunks", "plan-a")
+    chunks = ChunkStore(tmp_path / "chunks", "plan-a")
     assert train_chunks(CFG, plan, chunks) == len(plan)
     truncated, flipped = chunks.path(plan[0]), chunks.path(plan[1])
     truncated.write_bytes(truncated.read_bytes()[:200])
@@ -104,36 +115,35 @@ def test_chunk_store_detects_damage_and_retrains(tmp_path, whole, capsys):
     flipped.write_bytes(bytes(data))
     assert chunks.load(plan[0]) is None and chunks.load(plan[1]) is None
     assert "damaged" in capsys.readouterr().err
-    assert store.ChunkStore(tmp_path / "chunks", "plan-b").load(plan[2]) is None  # another sweep's chunk
+    assert ChunkStore(tmp_path / "chunks", "plan-b").load(plan[2]) is None  # another sweep's chunk
     assert train_chunks(CFG, plan, chunks) == 3  # only those three are trained again
     same(collect(CFG, plan, chunks), whole)
 
 
+@pytest.mark.integration
 def test_lock_refuses_a_second_writer(tmp_path, capsys):
     out = tmp_path / "run"
-    lock = store.RunLock(out).acquire()
+    lock = RunLock(out).acquire()
     try:
         assert run(["sweep", "--cells", "srnn", "--lengths", "3", "--seeds", "2", "--epochs", "1", "--samples", "80",
                     "--quiet", "--out", str(out), "--force"]) == 2
         err = capsys.readouterr().err
         assert "is in use by latchjax pid" in err and err.count("\n") == 1
-        with pytest.raises(store.LockError):
-            store.RunLock(out).acquire()
+        with pytest.raises(LockError):
+            RunLock(out).acquire()
     finally:
         lock.release()
-    store.RunLock(out).acquire().release()  # free again
+    RunLock(out).acquire().release()  # free again
 
 
+@pytest.mark.integration
 def test_a_resume_during_any_moment_of_a_sweep_is_refused_or_a_no_op(tmp_path, monkeypatch, capsys):
     """Start `--resume DIR` at every file write of another sweep on DIR (config, each chunk, results, tables,
     meta) and before and after its figures: each is refused while the sweep holds the lock, and once it
     is complete; none trains anything."""
-    import latchjax.commands
-    import latchjax.runner
-
     out = tmp_path / "run"
     codes, nested_trainings, inside = [], [], []
-    real_write, real_train, real_draw = store.atomic_write, latchjax.runner.train_chunks, latchjax.plots.draw_all
+    real_write, real_train, real_draw = latchjax.rundir.files.atomic_write, train_chunks, latchjax.rundir.plots.draw_all
 
     def try_resume():
         if not inside:
@@ -156,9 +166,11 @@ def test_a_resume_during_any_moment_of_a_sweep_is_refused_or_a_no_op(tmp_path, m
         try_resume()
         return paths
 
-    monkeypatch.setattr(store, "atomic_write", write)
-    monkeypatch.setattr(latchjax.runner, "train_chunks", train)
-    monkeypatch.setattr(latchjax.plots, "draw_all", draw)
+    # every module that writes a file of the run, where it looks the writer up
+    for module in (latchjax.rundir.files, latchjax.rundir.sweepdir, latchjax.rundir.chunks):
+        monkeypatch.setattr(module, "atomic_write", write)
+    monkeypatch.setattr(latchjax.cli.sweep, "train_chunks", train)
+    monkeypatch.setattr(latchjax.rundir.plots, "draw_all", draw)
     assert run(["sweep", *TINY, "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert len(codes) >= 10 and set(codes) == {2} and not nested_trainings
@@ -176,11 +188,10 @@ def tables(path):
     return {name: (path / name).read_text() for name in ("results.csv", "history.csv", "summary.csv")}
 
 
+@pytest.mark.integration
 def test_ctrl_c_then_resume_gives_the_uninterrupted_tables(tmp_path, monkeypatch, capsys):
-    import latchjax.runner
-
     assert run(["sweep", *TINY, "--out", str(tmp_path / "straight")]) == 0
-    real = latchjax.runner.train_chunks
+    real = train_chunks
 
     class InterruptAfter:
         def __init__(self, inner, n):
@@ -198,20 +209,21 @@ def test_ctrl_c_then_resume_gives_the_uninterrupted_tables(tmp_path, monkeypatch
         def __getattr__(self, name):
             return getattr(self.inner, name)
 
-    monkeypatch.setattr(latchjax.runner, "train_chunks",
+    monkeypatch.setattr(latchjax.cli.sweep, "train_chunks",
                         lambda cfg, plan, chunks, *a, **k: real(cfg, plan, InterruptAfter(chunks, 4), *a, **k))
     out = tmp_path / "stopped"
     assert run(["sweep", *TINY, "--out", str(out)]) == 130
     err = capsys.readouterr().err
     assert "4 of 6 chunks are saved" in err and f"latchjax sweep --resume {out}" in err
     assert not (out / "results.csv").exists() and not (out / ".lock").exists()
-    monkeypatch.setattr(latchjax.runner, "train_chunks", real)
+    monkeypatch.setattr(latchjax.cli.sweep, "train_chunks", real)
     assert run(["sweep", "--resume", str(out), "--quiet"]) == 0
     assert "4 of 6 chunks already done" not in capsys.readouterr().err  # --quiet
     assert tables(out) == tables(tmp_path / "straight")
     assert not (out / "chunks").exists()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("argv, message", [
     (["--resume", "{tmp}/nothing"], "not an unfinished latchjax sweep"),
     (["--resume", "{tmp}/x", "--seeds", "3"], "drop --seeds"),

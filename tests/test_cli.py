@@ -5,14 +5,19 @@ import json
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 
 import latchjax
-from latchjax import SweepConfig, store
+from latchjax import SweepConfig
 from latchjax.cli import run
-from latchjax.results import wilson_interval
-from latchjax.settings import presets, resolve, to_sweep_config
+from latchjax.rundir.load import load_result
+from latchjax.sweep.config import from_settings
+from latchjax.sweep.plan import data_bytes
+from latchjax.sweep.settings import presets, resolve
+
+pytestmark = pytest.mark.integration  # the command line, end to end
 
 TINY = ["--cells", "srnn,gru", "--lengths", "3,7", "--seeds", "3", "--epochs", "2", "--samples", "120",
         "--lr", "0.01,0.001", "--quiet"]
@@ -51,14 +56,14 @@ def test_sweep_writes_the_results_directory(run_dir):
     assert config["preset"] == "question-fixed" and config["split"] == "shuffled"  # from the preset
     assert config["cells"] == ["srnn", "gru"] and config["lr"] == [0.01, 0.001]  # flags override it
     meta = json.loads((run_dir / "meta.json").read_text())
-    assert meta["backend"] == "cpu" and meta["versions"]["jax"] and meta["compile_s"] > 0
+    assert meta["backend"] == jax.default_backend() and meta["versions"]["jax"] and meta["compile_s"] > 0
     assert set(meta["timing"]) == {"srnn", "gru"} and meta["start"] <= meta["end"]
 
 
 def test_plot_redraws_from_files_alone(run_dir, monkeypatch, capsys):
-    import latchjax.runner
+    import latchjax.sweep.runner
 
-    monkeypatch.setattr(latchjax.runner, "run_sweep", lambda *a, **k: pytest.fail("plot must not train"))
+    monkeypatch.setattr(latchjax.sweep.runner, "run_sweep", lambda *a, **k: pytest.fail("plot must not train"))
     for f in (run_dir / "figures").iterdir():
         f.unlink()
     assert run(["plot", str(run_dir), "--format", "svg"]) == 0
@@ -71,7 +76,7 @@ def test_plot_redraws_from_files_alone(run_dir, monkeypatch, capsys):
 
 def test_load_round_trips(run_dir):
     saved = latchjax.load(run_dir)
-    exact = store.load_result(run_dir / "results.npz")
+    exact = load_result(run_dir / "results.npz")
     r = saved.results.set_index(["cell", "length", "lr", "seed"]).sort_index()
     for cell in ("srnn", "gru"):
         for lr in (0.01, 0.001):
@@ -79,11 +84,11 @@ def test_load_round_trips(run_dir):
                                        exact.sel("val_acc", cell=cell, length=7, lr=lr)[0, :, -1], atol=1e-6)
     assert saved.results["success"].dtype == bool
     assert len(saved.history) == 2 * len(saved.results)
-    assert saved.config["seeds"] == 3 and saved.meta["backend"] == "cpu"
+    assert saved.config["seeds"] == 3 and saved.meta["backend"] == jax.default_backend()
 
 
 def test_a_run_records_its_cells_and_loads_as_an_xarray_dataset(run_dir):
-    exact = store.load_result(run_dir / "results.npz")
+    exact = load_result(run_dir / "results.npz")
     assert [i["kind"] for i in exact.coords["cell_info"]] == ["srnn", "gru"]
     xr = pytest.importorskip("xarray")
     ds = latchjax.load_dataset(run_dir)
@@ -92,52 +97,53 @@ def test_a_run_records_its_cells_and_loads_as_an_xarray_dataset(run_dir):
     np.testing.assert_allclose(freq.values, exact.success_frequency(0.9)["success_freq"][1])
 
 
-def test_wilson_interval_known_values():
-    low, high = wilson_interval(np.array([0, 5, 10, 27]), np.array([10, 10, 10, 30]))
-    np.testing.assert_allclose(low, [0.0, 0.2366, 0.7225, 0.7438], atol=1e-4)
-    np.testing.assert_allclose(high, [0.2775, 0.7634, 1.0, 0.9654], atol=1e-4)
-
-
 def test_every_preset_parses_and_validates():
     found = presets()
     assert {"question", "question-fixed", "answer-fix", "answer-bit-relay", "update-latch",
             "update-bit-relay"} <= set(found)
     for name, preset in found.items():
         assert preset["description"] and preset["reproduces"], name
-        to_sweep_config(resolve(preset, {}))
-    q = to_sweep_config(resolve(found["question"], {}))
+        from_settings(resolve(preset, {}))
+    q = from_settings(resolve(found["question"], {}))
     assert (q.split, q.flavor, q.seeds, q.epochs, q.batch_size, q.samples) == ("keras", "keras2", 30, 5, 16, 10_000)
     assert q.cells == ("srnn", "lstm") and q.lengths[0] == 2 and q.lengths[-1] == 200 and len(q.lengths) == 25
-    assert to_sweep_config(resolve(found["update-bit-relay"], {})).units == 8
+    assert from_settings(resolve(found["update-bit-relay"], {})).units == 8
+
+
+def dataset_message(samples: int, length: int) -> str:
+    """The refusal of a dataset larger than a device's budget, its size from the memory model (x and y, float32)."""
+    cfg = SweepConfig(samples=samples, lengths=(length,))
+    size = data_bytes(cfg, 1, length, cfg.resolved.n_in)
+    return f"--samples: the dataset of lengths {length}-{length} needs {size / 2**30:.3g} GB"
 
 
 @pytest.mark.parametrize("args,message", [
-    (["sweep", "--preset", "nope"], "unknown preset 'nope'"),
+    (["sweep", "--preset", "nope"], "--preset: unknown preset 'nope'"),
     (["sweep", "--colour", "red"], "unrecognized arguments: --colour red"),
-    (["sweep", "--seeds", "0"], "seeds: must be an integer >= 1"),
+    (["sweep", "--seeds", "0"], "--seeds: must be an integer >= 1"),
     (["sweep", "--seeds", "many"], "--seeds: expected int"),
     (["sweep", "--lr", "0.1,abc"], "--lr: expected floats"),
-    (["sweep", "--cells", "srnn,transformer"], "cell: unknown cell 'transformer'"),
-    (["sweep", "--val-fraction", "1.5"], "val_fraction: must be in (0, 1)"),
-    (["sweep", "--threshold", "2"], "threshold: must be in (0, 1]"),
-    (["sweep", "--batch-size", "99999"], "batch_size: 99999 is larger than the training set"),
-    (["sweep", "--task", "bit_relay", "--lengths", "1,5"], "lengths: bit_relay needs length >= 2, got 1"),
+    (["sweep", "--cells", "srnn,transformer"], "--cells: unknown cell 'transformer'"),
+    (["sweep", "--val-fraction", "1.5"], "--val-fraction: must be in (0, 1)"),
+    (["sweep", "--threshold", "2"], "--threshold: must be in (0, 1]"),
+    (["sweep", "--batch-size", "99999"], "--batch-size: 99999 is larger than the training set"),
+    (["sweep", "--task", "bit_relay", "--lengths", "1,5"], "--lengths: bit_relay needs length >= 2, got 1"),
     (["plot", "/nonexistent/run"], "not a latchjax results directory"),
-    (["sweep", "--flavor", "pytorch"], "flavor: unknown flavor 'pytorch'; allowed: keras2, keras3, torch"),
-    (["sweep", "--cells", "brc", "--flavor", "torch"], "flavor: brc is defined by its authors' Keras code"),
-    (["sweep", "--cells", "janet:bz=1"], "bz: janet has no such option; it applies to gru, brc, nbrc"),
-    (["sweep", "--optimizer", "adamw"], "optimizer: unknown optimizer 'adamw'"),
-    (["cells", "--units", "0"], "--units and --n-in: must be >= 1"),
-    (["sweep", "--lr", "1e-3,1e-3"], "lrs: duplicates in [0.001, 0.001]"),
-    (["sweep", "--forget-bias", "1,1"], "forget_biases: duplicates"),
-    (["sweep", "--samples", "100000000", "--lengths", "200"], "samples: the dataset of lengths 200-200 needs 149 GB"),
-    (["sweep", "--seeds", "1000000000"], "seeds: the results of this sweep need about"),
+    (["sweep", "--flavor", "pytorch"], "--flavor: unknown flavor 'pytorch'; allowed: keras2, keras3, torch"),
+    (["sweep", "--cells", "brc", "--flavor", "torch"], "brc is defined by its authors' Keras code"),
+    (["sweep", "--cells", "janet:bz=1"], "janet has no such option; it applies to gru, brc, nbrc"),
+    (["sweep", "--optimizer", "adamw"], "--optimizer: unknown optimizer 'adamw'"),
+    (["cells", "--units", "0"], "--units: must be an integer in [1, "),
+    (["sweep", "--lr", "1e-3,1e-3"], "--lr: duplicates in [0.001, 0.001]"),
+    (["sweep", "--forget-bias", "1,1"], "--forget-bias: duplicates in [1.0, 1.0]"),
+    (["sweep", "--samples", "100000000", "--lengths", "200"], dataset_message(100_000_000, 200)),
+    (["sweep", "--seeds", "1000000000"], "--seeds: the results of this sweep need about"),
     (["sweep", "--cells", "srnn", "--lengths", "2", "--seeds", "400000", "--chunk-models", "2"],
-     "chunk_models: the plan would have more than 100,000 chunks"),
-    (["sweep", "--task", "latch", "--middle", "3"], "middle: task latch has no such option"),
-    (["sweep", "--task", "parity", "--noise", "0.2"], "noise: task parity has no such option"),
+     "--chunk-models: the plan would have more than 100,000 chunks"),
+    (["sweep", "--task", "latch", "--middle", "3"], "--middle: task latch has no such option"),
+    (["sweep", "--task", "parity", "--noise", "0.2"], "--noise: task parity has no such option"),
     (["sweep", "--task", "two_sequence", "--informative", "9", "--lengths", "5"],
-     "informative: must be in [1, 5] for length 5, got 9"),
+     "--informative: must be in [1, 5] for length 5, got 9"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, args, message):
     out = tmp_path / "out"
@@ -147,19 +153,22 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, args, me
     assert not out.exists()
 
 
-def test_every_setting_is_defined_once_with_the_tasks_own_defaults():
-    """The flags, TOML keys and SweepConfig agree: settings left unset give SweepConfig's defaults, and a task
-    option left unset is the task's own default (two_sequence: H&S's variance 0.2, not latch's 0.1)."""
-    import dataclasses
-
-    from latchjax.config import SETTINGS, from_settings
-
-    assert from_settings({}) == SweepConfig()
-    assert from_settings({"task": "two_sequence"}) == SweepConfig(task="two_sequence")
-    assert "noise" not in from_settings({"task": "two_sequence"}).task_kwargs  # two_sequence's own sqrt(0.2)
-    fields = {f.name for f in dataclasses.fields(SweepConfig)}
-    assert all(set(s.fields) <= fields for s in SETTINGS.values())
-    assert {"lr", "forget_bias", "buckets", "noise", "middle", "informative", "threshold"} <= set(SETTINGS)
+@pytest.mark.parametrize("flags,message", [
+    (["--lr", "1e-3,1e-3"], "--lr: duplicates in [0.001, 0.001]"),
+    (["--forget-bias", "1,1"], "--forget-bias: duplicates in [1.0, 1.0]"),
+    (["--batch-size", "0"], "--batch-size: must be an integer >= 1, got 0"),
+    (["--val-fraction", "2"], "--val-fraction: must be in (0, 1), got 2.0"),
+    (["--cells", "rnn"], "--cells: unknown cell 'rnn'; allowed: srnn, lstm"),
+    (["--buckets", "0"], "--buckets: must be an integer >= 1, got 0"),
+])
+def test_cli_errors_name_the_flag(tmp_path, capsys, flags, message):
+    """The flag the user typed (--lr, --forget-bias), not the field it sets (lrs, forget_biases)."""
+    assert message.split(":")[0] == flags[0]
+    out = tmp_path / "out"
+    assert run(["sweep", *flags, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"latchjax: error: {message}") and err.count("\n") == 1
+    assert not out.exists()
 
 
 def test_help_shows_each_default_once(capsys):

@@ -3,27 +3,49 @@
 import csv
 import json
 import math
+import shutil
+from statistics import NormalDist
 
 import numpy as np
 import pytest
 
 from latchjax.cli import run
-from latchjax.stats import mcnemar_exact, newcombe_paired_interval, paired_comparison
+from latchjax.core.stats import mcnemar_exact, newcombe_paired_interval, paired_comparison, wilson_interval
 
-RUN = ["--cells", "srnn,lstm,gru", "--lengths", "3,7", "--seeds", "6", "--epochs", "1", "--samples", "64",
-       "--buckets", "1", "--quiet"]
+RUN = ["--lengths", "3,7", "--seeds", "6", "--epochs", "1", "--samples", "64", "--buckets", "1", "--quiet"]
+CELLS = ["--cells", "srnn,lstm,gru"]
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "explain"
-    assert run(["sweep", *RUN, "--out", str(out)]) == 0
+    assert run(["sweep", *CELLS, *RUN, "--out", str(out)]) == 0
     return out
 
 
 def rows(path):
     with open(path) as f:
         return list(csv.DictReader(f))
+
+
+def test_wilson_interval_is_the_score_interval_and_matches_newcombe_1998():
+    """Wilson (1927): the p with |k/n - p| <= z sqrt(p (1 - p) / n), i.e. between the roots of
+    (1 + z^2/n) p^2 - (2 k/n + z^2/n) p + (k/n)^2 = 0; and the published values of R. G. Newcombe, "Two-sided
+    confidence intervals for the single proportion: comparison of seven methods", Stat. Med. 17 (1998) 857-872,
+    Table I, method 3 (the score method), to their 4 decimals."""
+    z = NormalDist().inv_cdf(0.975)
+    k, n = np.array([0, 1, 5, 10, 15, 27, 81]), np.array([20, 29, 10, 10, 148, 30, 263])
+    p, a = k / n, 1 + z * z / n
+    b = -(2 * p + z * z / n)
+    root = np.sqrt(b * b - 4 * a * p * p)
+    low, high = wilson_interval(k, n, z)
+    np.testing.assert_allclose(low, (-b - root) / (2 * a), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(high, (-b + root) / (2 * a), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(wilson_interval(k, n), (low, high), rtol=0, atol=1e-8)  # 95% by default
+    newcombe = {(81, 263): (0.2553, 0.3662), (15, 148): (0.0624, 0.1605), (0, 20): (0.0, 0.1611),
+                (1, 29): (0.0061, 0.1718)}
+    for (k, n), published in newcombe.items():
+        np.testing.assert_allclose(np.ravel(wilson_interval(k, n)), published, rtol=0, atol=5e-5)
 
 
 def test_mcnemar_exact_p_is_the_two_sided_binomial_tail_of_the_discordant_pairs():
@@ -74,6 +96,7 @@ def test_paired_comparison_counts_the_two_by_two_table():
     assert stats["p_mcnemar"] == 1.0
 
 
+@pytest.mark.integration
 def test_explain_writes_one_row_per_model_with_its_features_and_the_auc_summary(run_dir, capsys):
     assert run(["explain", str(run_dir), "--boots", "100"]) == 0
     printed = capsys.readouterr().out
@@ -98,6 +121,7 @@ def test_explain_writes_one_row_per_model_with_its_features_and_the_auc_summary(
         assert (run_dir / "figures" / f"{name}.png").stat().st_size > 10_000
 
 
+@pytest.mark.integration
 def test_compare_two_cells_of_a_run_prints_and_writes_the_paired_table(run_dir, tmp_path, capsys):
     out = tmp_path / "c.csv"
     assert run(["compare", str(run_dir), "srnn", "lstm", "--csv", str(out)]) == 0
@@ -112,6 +136,7 @@ def test_compare_two_cells_of_a_run_prints_and_writes_the_paired_table(run_dir, 
     assert "p_mcnemar" in capsys.readouterr().out
 
 
+@pytest.mark.integration
 def test_compare_two_runs_with_the_same_seeds_pairs_them(run_dir, tmp_path, capsys):
     other = tmp_path / "aligned"
     assert run(["sweep", *RUN, "--cells", "srnn", "--head-init", "aligned", "--out", str(other)]) == 0
@@ -125,19 +150,23 @@ def test_compare_two_runs_with_the_same_seeds_pairs_them(run_dir, tmp_path, caps
     assert "data shared (one dataset per length for all seeds), head init aligned" in capsys.readouterr().out
 
 
-def test_compare_pairs_a_torch_run_with_a_keras_run_and_with_itself(run_dir, tmp_path):
+@pytest.mark.integration
+def test_compare_pairs_a_torch_run_with_a_keras_run_and_with_a_copy_of_itself(run_dir, tmp_path):
     """PyTorch's drawn forget bias is NaN in results: it pairs with NaN, and a run at each flavour's single
     default forget bias pairs with another; a cell without a forget gate gives one row per point."""
     torch_dir = tmp_path / "torch"
-    assert run(["sweep", *RUN, "--flavor", "torch", "--out", str(torch_dir)]) == 0
+    assert run(["sweep", *CELLS, *RUN, "--flavor", "torch", "--out", str(torch_dir)]) == 0
     assert run(["compare", str(run_dir), str(torch_dir), "--csv", str(tmp_path / "k.csv")]) == 0
     table = rows(tmp_path / "k.csv")
     assert len(table) == 3 * 2 and {r["forget_bias"] for r in table} == {"1|nan"}
-    assert run(["compare", str(torch_dir), str(torch_dir), "--csv", str(tmp_path / "t.csv")]) == 0
+    again = tmp_path / "torch-again"  # the same results in a second directory (a run is not compared with itself)
+    shutil.copytree(torch_dir, again)
+    assert run(["compare", str(torch_dir), str(again), "--csv", str(tmp_path / "t.csv")]) == 0
     same = rows(tmp_path / "t.csv")
     assert len(same) == 6 and all(r["a_only"] == r["b_only"] == "0" for r in same)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("argv, message", [
     (["explain", "{run}", "--features", "lambda0,nonsense"], "--features: unknown feature(s) nonsense"),
     (["explain", "{tmp}"], "not a latchjax results directory"),

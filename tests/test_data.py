@@ -6,8 +6,8 @@ import jax
 import numpy as np
 import pytest
 
-from latchjax.data import make_dataset, split_indices
-from latchjax.tasks import bit_relay, latch, make_task
+from latchjax.core.data import make_dataset, split_indices
+from latchjax.core.tasks import bit_relay, latch, make_task
 
 
 def test_latch_carries_the_label_in_the_first_element_only():

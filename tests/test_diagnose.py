@@ -6,10 +6,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from latchjax.cells import KerasCell, make_cell
+from latchjax.analysis.diagnostics import fixed_points, hidden_grad_norms
 from latchjax.cli import run
-from latchjax.diagnostics import fixed_points, hidden_grad_norms
-from latchjax.model import head_loss, run_cell
+from latchjax.core.cells import RNNCell, make_cell
+from latchjax.core.model import head_loss, run_cell
 
 
 def test_fixed_points_of_one_tanh_unit():
@@ -21,7 +21,7 @@ def test_fixed_points_of_one_tanh_unit():
 
 @pytest.mark.parametrize("kind", ["srnn", "lstm", "flax.LSTMCell"])
 def test_gradient_norms_match_jax_grad_on_one_model(kind):
-    cell = make_cell(nn.LSTMCell(features=2)) if kind.startswith("flax") else KerasCell(kind, 2)
+    cell = make_cell(nn.LSTMCell(features=2)) if kind.startswith("flax") else RNNCell(kind, 2)
     params = {"cell": cell.init(jax.random.key(0), 1),
               "head": {"kernel": jnp.array([[0.5, -0.5], [1.0, 0.3]]), "bias": jnp.zeros(2)}}
     x = jax.random.normal(jax.random.key(1), (6, 9, 1))
@@ -48,6 +48,7 @@ def test_gradient_norms_match_jax_grad_on_one_model(kind):
     np.testing.assert_allclose(norms[0], jnp.linalg.norm(jax.grad(from_h0)(cell.output(carry0))), rtol=1e-4)
 
 
+@pytest.mark.integration
 def test_diagnose_command(tmp_path, capsys):
     out = tmp_path / "run"
     assert run(["sweep", "--cells", "srnn,lstm", "--lengths", "4,12", "--seeds", "3", "--epochs", "1",

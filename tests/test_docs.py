@@ -8,6 +8,9 @@ import re
 from pathlib import Path
 
 import matplotlib
+import pytest
+
+pytestmark = pytest.mark.integration  # the README's example and the notebook, run end to end
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

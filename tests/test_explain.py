@@ -8,16 +8,17 @@ import numpy as np
 import optax
 import pytest
 
-from latchjax.cells import hard_sigmoid, make_cell
-from latchjax.config import SweepConfig
-from latchjax.data import make_dataset
-from latchjax.explain import auc, auc_interval, cell_features, explain_run, run_initial_params
-from latchjax.runner import run_sweep, train_one
-from latchjax.tasks import make_task
+from latchjax.analysis.explain import auc, auc_interval, cell_features, explain_run, run_initial_params
+from latchjax.core.cells import hard_sigmoid, make_cell
+from latchjax.core.data import make_dataset
+from latchjax.core.tasks import make_task
+from latchjax.sweep.config import SweepConfig
+from latchjax.sweep.runner import run_sweep, train_one
 
 TINY = dict(lengths=(3, 7), seeds=4, epochs=1, samples=64, length_buckets=1)
 
 
+@pytest.mark.integration
 def test_initial_params_regenerated_from_config_are_what_the_trainer_started_from():
     # an optimizer that never moves the parameters: the trained ones are the initial ones, bit for bit
     for changes in ({}, {"head_init": "aligned", "data": "per-seed", "forget_biases": (1.0, 0.0), "lrs": (1e-2, 1e-3)}):
@@ -78,7 +79,7 @@ def test_lambda0_finds_the_rest_state_when_biases_move_it():
     # a SimpleRNN with bias b = 0.5 and w = 0.5 rests at h* = tanh(0.5 h* + 0.5), with lambda = w (1 - h*^2)
     cell = make_cell("srnn:rec=0.5")
     cfg = SweepConfig(cells=(cell,), lengths=(3,), seeds=2, samples=64)
-    from latchjax.explain import rest_jacobian, spectral_radius
+    from latchjax.analysis.explain import rest_jacobian, spectral_radius
 
     params = cell.init(jax.random.key(0), 1) | {"bias": jnp.array([0.5])}
     jac, residual, _ = rest_jacobian(cell, params, 1)
@@ -135,6 +136,7 @@ def test_head_init_is_rejected_for_a_task_without_prototypes():
         SweepConfig(task="parity", head_init="aligned")
 
 
+@pytest.mark.integration
 def test_per_seed_data_gives_every_repeat_its_own_dataset():
     task = make_task("latch")
     data = make_dataset(task, (5, 8), 40, 0.2, "shuffled", 0, repeats=(0, 1, 0))
@@ -152,30 +154,47 @@ def test_per_seed_data_gives_every_repeat_its_own_dataset():
     assert len({float(v) for v in result.sel("train_loss", cell="srnn", length=7)[0, 0, :, 0]}) == 3
 
 
-# sha256 of the metrics and trained parameters of a small default sweep, recorded before head_init and
-# per-seed data existed (commit 17e8b65). Floating-point bits depend on XLA, so it is only checked where it
-# was recorded; if a deliberate change to training alters it, record the new value and say why.
+# The golden file: every metric and trained parameter of a small default sweep (random head init, shared data),
+# saved by latchjax 1cee8f9 (before the restructured core and the epoch-per-call engine) with jax 0.10.2 on CPU.
+# It is checked on any JAX version, within atol 1e-4: other XLA versions fuse and round differently in the last
+# bits. Measured on jax 0.10.2 (2026-12-02), the other roundings within reach (XLA's default CPU options, forward-mode
+# gradients, an unrolled time loop) move these numbers by at most 1.2e-7, today's code by 1.2e-7 from the file;
+# a change to what is computed, e.g. the learning rate 1% off, moves the parameters by 8e-4 and the metrics by 2e-2.
+# The success table and the divergences must be identical. A change of JAX's random bits (as when
+# jax_threefry_partitionable became the default, JAX 0.5) or a deliberate change to training is no rounding:
+# regenerate the file with `python tests/test_explain.py --record` (on CPU) and say why in the commit.
+GOLDEN = Path(__file__).with_name("data") / "default_sweep_before_the_clean_core.npz"
+GOLDEN_CFG = SweepConfig(cells=("srnn", "lstm", "gru"), lengths=(3, 9), seeds=3, epochs=2, samples=64, lrs=(1e-2,),
+                         forget_biases=(1.0, 0.0))
 
 
-@pytest.mark.skipif(jax.__version__ != "0.10.2" or jax.default_backend() != "cpu",
-                    reason="bits recorded with jax 0.10.2 on CPU")
-def test_default_sweep_is_what_it_was_before_the_clean_core_to_float_precision():
-    """The default sweep (random head init, shared data) against arrays saved by latchjax 1cee8f9 (before the
-    restructured core and the epoch-per-call engine): every metric and trained parameter within 1e-6, the
-    same success table."""
-    cfg = SweepConfig(cells=("srnn", "lstm", "gru"), lengths=(3, 9), seeds=3, epochs=2, samples=64, lrs=(1e-2,),
-                      forget_biases=(1.0, 0.0))
-    assert (cfg.head_init, cfg.data) == ("random", "shared")
-    result = run_sweep(cfg)
-    with np.load(Path(__file__).with_name("data") / "default_sweep_before_the_clean_core.npz") as saved:
-        before = dict(saved)
-    for name, array in result.metrics.items():
-        np.testing.assert_allclose(array, before[f"metrics/{name}"], rtol=0, atol=1e-6, err_msg=name)
-    np.testing.assert_array_equal(result.final("val_acc") >= 0.9, before["metrics/val_acc"][..., -1] >= 0.9)
+def golden_arrays(result) -> dict[str, np.ndarray]:
+    """The arrays the golden file holds: ``metrics/<name>`` and ``params/<cell>/<length index>/<leaf index>``."""
+    arrays = {f"metrics/{name}": np.asarray(a) for name, a in result.metrics.items()}
     for cell in sorted(result.params):
         for li, tree in enumerate(result.params[cell]):
-            for pi, leaf in enumerate(jax.tree.leaves(tree)):
-                np.testing.assert_allclose(leaf, before[f"params/{cell}/{li}/{pi}"], rtol=0, atol=1e-6)
+            arrays |= {f"params/{cell}/{li}/{pi}": np.asarray(leaf) for pi, leaf in enumerate(jax.tree.leaves(tree))}
+    return arrays
+
+
+# recorded on CPU: an accelerator may compute float32 products at lower precision (TF32 on NVIDIA GPUs), which
+# moves these numbers by more than the tolerance; there the CPU run of CI is the check
+@pytest.mark.integration
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the golden file holds CPU numbers")
+def test_default_sweep_is_what_it_was_before_the_clean_core_to_float_precision():
+    """The default sweep against the golden file: every metric and trained parameter within 1e-4, the same
+    success table, the same divergences."""
+    assert (GOLDEN_CFG.head_init, GOLDEN_CFG.data) == ("random", "shared")
+    now = golden_arrays(run_sweep(GOLDEN_CFG))
+    with np.load(GOLDEN) as saved:
+        before = dict(saved)
+    assert set(now) == set(before)
+    for name, array in before.items():
+        if array.dtype == bool:
+            np.testing.assert_array_equal(now[name], array, err_msg=name)
+        else:
+            np.testing.assert_allclose(now[name], array, rtol=0, atol=1e-4, err_msg=name)
+    np.testing.assert_array_equal(now["metrics/val_acc"][..., -1] >= 0.9, before["metrics/val_acc"][..., -1] >= 0.9)
 
 
 def test_auc_counts_pairs_with_ties_as_half():
@@ -208,3 +227,13 @@ def test_head_init_aligns_a_sigmoid_head_too():
     drawn = cell_features("srnn", cfg)["proto_acc0"]
     assert np.any(drawn == 0.0) and np.any(drawn == 1.0)
     np.testing.assert_array_equal(cell_features("srnn", cfg.replace(head_init="aligned"))["proto_acc0"], 1.0)
+
+
+if __name__ == "__main__":  # python tests/test_explain.py --record: regenerate the golden file (on CPU)
+    import sys
+
+    if sys.argv[1:] == ["--record"] and jax.default_backend() == "cpu":
+        np.savez_compressed(GOLDEN, **golden_arrays(run_sweep(GOLDEN_CFG)))
+        print(f"wrote {GOLDEN}")
+    else:
+        sys.exit("usage: python tests/test_explain.py --record   (on a CPU backend)")

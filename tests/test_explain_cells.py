@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from latchjax.cells import KINDS, RNNCell, hard_sigmoid, parse_cell
-from latchjax.explain import rest_jacobian, spectral_radius
+from latchjax.analysis.explain import rest_jacobian, spectral_radius
+from latchjax.core.cells import KINDS, RNNCell, hard_sigmoid, parse_cell
 
 
 def lambda0(cell, params):
@@ -56,10 +56,26 @@ def test_lstm_uc_sets_lambda0_to_gate_of_forget_bias_plus_uc_over_4(uc, forget_b
     assert lam == pytest.approx(abs(float(hard_sigmoid(jnp.float32(forget_bias))) + uc / 4), rel=1e-5)
 
 
-@pytest.mark.parametrize("spec,expected", [("gru:bz=2:uc=0", 0.9), ("gru:uc=2", 1.0), ("gru:uc=2.4", 1.1),
-                                           ("gru:uc=4", 1.5), ("srnn:rec=1.1", 1.1)])
-def test_gru_bz_and_uc_set_lambda0_as_designed(spec, expected):
-    """keras2 GRU(1) at rest: lambda0 = z0 + (1 - z0) r0 U_h with z0 = hard_sigmoid(bz), r0 = 1/2."""
+@pytest.mark.parametrize("spec", ["gru:bz=2:uc=0", "gru:uc=2", "gru:uc=2.4", "gru:uc=4", "gru:bz=1", "gru",
+                                  "srnn:rec=1.1"])
+def test_gru_bz_and_uc_set_lambda0_as_designed(spec):
+    """keras2 GRU(1) at rest (h = 0, x = 0, zero candidate and reset biases): d h'/d h = z0 + (1 - z0) r0 U_h with
+    z0 = hard_sigmoid(b_z) and r0 = hard_sigmoid(b_r) = 1/2, i.e. |1/2 + U_h/4| at the default b_z = 0; a
+    SimpleRNN(1) at rest: its recurrent weight. Each computed from the drawn parameters, which carry the spec's
+    options (gru:bz sets b_z, gru:uc sets U_h, srnn:rec the recurrent weight)."""
     cell = parse_cell(spec)
+    w = cell.weights(cell.init(jax.random.key(2), 1))
+    options = {k: float(v) for k, v in (o.split("=") for o in spec.split(":")[1:])}
+    if cell.kind == "srnn":
+        u = float(w.U[0, 0])
+        assert u == pytest.approx(options["rec"])
+        expected = abs(u)
+    else:
+        b_z, b_r, u_h = float(w.b[cell.block("z")]), float(w.b[cell.block("r")]), float(w.U[0, cell.block("h")])
+        assert (b_z, b_r, float(w.b[cell.block("h")])) == (options.get("bz", 0.0), 0.0, 0.0)
+        if "uc" in options:
+            assert u_h == pytest.approx(options["uc"])
+        z0, r0 = float(hard_sigmoid(jnp.float32(b_z))), float(hard_sigmoid(jnp.float32(b_r)))
+        expected = abs(z0 + (1 - z0) * r0 * u_h)
     lam, _ = lambda0(cell, cell.init(jax.random.key(2), 1))
     assert lam == pytest.approx(expected, rel=1e-5)

@@ -7,7 +7,10 @@ import re
 import pytest
 
 from latchjax.cli import run
-from latchjax.settings import presets, resolve, to_sweep_config
+from latchjax.sweep.config import from_settings
+from latchjax.sweep.settings import presets, resolve
+
+pytestmark = pytest.mark.integration  # the presets, each run end to end
 
 FINDINGS = sorted(name for name in presets() if name.startswith("findings/"))
 
@@ -20,7 +23,7 @@ def test_findings_presets_exist():
 @pytest.mark.parametrize("name", FINDINGS)
 def test_findings_preset_runs_tiny(name, tmp_path):
     preset = presets()[name]
-    full = to_sweep_config(resolve(preset, {}))
+    full = from_settings(resolve(preset, {}))
     assert full.seeds >= 30  # enough seeds for the intervals to separate claims
     assert preset["reproduces"].startswith("docs/FINDINGS.md")
     out = tmp_path / "run"

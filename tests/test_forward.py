@@ -1,4 +1,4 @@
-"""Forward-mode gradients (latchjax.forward) against reverse mode (jax.value_and_grad of model_loss)."""
+"""Forward-mode gradients (latchjax.core.forward) against reverse mode (jax.value_and_grad of model_loss)."""
 
 import flax.linen as nn
 import jax
@@ -6,9 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from latchjax.cells import KINDS, FlaxCell, RNNCell
-from latchjax.forward import forward_is_cheaper, forward_value_and_grad, n_cell_params
-from latchjax.model import init_head, model_loss
+from latchjax.core.cells import KINDS, FlaxCell, RNNCell
+from latchjax.core.forward import forward_is_cheaper, forward_value_and_grad, n_cell_params
+from latchjax.core.model import init_head, model_loss
 
 T, BATCH = 12, 8
 KIND_FLAVORS = [(kind, flavor) for kind, spec in KINDS.items() for flavor in spec.flavors]

@@ -89,6 +89,7 @@ def test_landscape_cli_writes_surfaces(tmp_path):
     assert (out / "landscape.png").is_file()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("args,line", [
     (["--preset", "pascanu", "--x-range", "3:1"], "--x-range: expected LO:HI with LO < HI, got '3:1'"),
     (["--preset", "pascanu", "--y-range", "a:b"], "--y-range: expected LO:HI with two numbers, got 'a:b'"),

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from latchjax.progress import SweepProgress, _clock, chunk_work
+from latchjax.rundir.progress import SweepProgress, _clock, chunk_work
 
 
 class Clock:

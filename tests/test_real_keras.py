@@ -1,5 +1,5 @@
 """The keras2 and keras3 flavours against Keras 3's own layers (JAX backend): same weights in, same
-outputs, and the same weights after 20 Adam steps on the same minibatches (latchjax.fidelity)."""
+outputs, and the same weights after 20 Adam steps on the same minibatches (latchjax.analysis.fidelity)."""
 
 import os
 
@@ -8,7 +8,9 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "jax")
 pytest.importorskip("keras")
 
-from latchjax.fidelity import check_keras  # noqa: E402
+from latchjax.analysis.fidelity import check_keras  # noqa: E402
+
+pytestmark = pytest.mark.fidelity  # against Keras 3 itself
 
 
 @pytest.mark.parametrize("flavor", ["keras2", "keras3"])

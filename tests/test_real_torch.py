@@ -8,9 +8,11 @@ import pytest
 torch = pytest.importorskip("torch")
 stats = pytest.importorskip("scipy.stats")
 
-from latchjax.cells import RNNCell  # noqa: E402
-from latchjax.fidelity import check_torch  # noqa: E402
-from latchjax.model import init_head  # noqa: E402
+from latchjax.analysis.fidelity import check_torch  # noqa: E402
+from latchjax.core.cells import RNNCell  # noqa: E402
+from latchjax.core.model import init_head  # noqa: E402
+
+pytestmark = pytest.mark.fidelity  # against PyTorch itself
 
 
 @pytest.mark.parametrize("units", [1, 3])

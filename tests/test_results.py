@@ -7,10 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from latchjax import SweepConfig, make_cell, store
-from latchjax.compare import compare_runs
-from latchjax.plots import _series
-from latchjax.results import DIMS, SweepResult, cell_info, cell_info_from_name
+from latchjax import SweepConfig, make_cell
+from latchjax.analysis.compare import compare_runs
+from latchjax.rundir.files import save_result
+from latchjax.rundir.load import load_dataset, load_result
+from latchjax.rundir.plots import _series
+from latchjax.rundir.tables import table_texts
+from latchjax.rundir.upgrade import cell_info_from_name, upgrade_coords
+from latchjax.sweep.results import DIMS, SweepResult, cell_info
 
 CFG = SweepConfig(cells=("srnn", "lstm:units=3"), lengths=(5, 9), seeds=4, epochs=3, lrs=(1e-2, 1e-3),
                   forget_biases=(1.0, 2.0), units=2, flavor="keras3")
@@ -39,8 +43,9 @@ def test_from_cell_records_what_each_cell_is():
         {"kind": "srnn", "flavor": "keras3", "units": 2, "has_forget_bias": False},
         {"kind": "lstm", "flavor": "keras3", "units": 3, "has_forget_bias": True}]
     assert result.cell_info() == result.coords["cell_info"]
-    # a spec string is made with the config's units and flavor
-    one = SweepResult.from_cell("lstm", CFG, fake_metrics(np.random.default_rng(1), CFG.forget_biases), None, 0, 0)
+    # a cell made from a bare spec takes the config's units and flavor
+    one = SweepResult.from_cell(make_cell("lstm", CFG.units, CFG.flavor), CFG,
+                                fake_metrics(np.random.default_rng(1), CFG.forget_biases), None, 0, 0)
     assert one.coords["cell_info"] == [{"kind": "lstm", "flavor": "keras3", "units": 2, "has_forget_bias": True}]
 
 
@@ -55,8 +60,8 @@ def test_flax_cells_and_unknown_names():
 
 def test_results_npz_round_trips_cell_info(tmp_path):
     result = fake_result()
-    store.save_result(result, tmp_path / "results.npz")
-    loaded = store.load_result(tmp_path / "results.npz")
+    save_result(result, tmp_path / "results.npz")
+    loaded = load_result(tmp_path / "results.npz")
     assert loaded.coords == result.coords
     for name in result.metrics:
         np.testing.assert_array_equal(loaded.metrics[name], result.metrics[name])
@@ -72,20 +77,16 @@ def save_old(result, path):
 
 def test_old_results_without_cell_info_still_load_and_give_the_same_tables(tmp_path):
     result = fake_result()
-    new, old = tmp_path / "new", tmp_path / "old"
-    for d in (new, old):
-        d.mkdir()
-        (d / "config.json").write_text(json.dumps(SETTINGS))
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "config.json").write_text(json.dumps(SETTINGS))
     save_old(result, old / "results.npz")
-    loaded = store.load_result(old / "results.npz")
+    loaded = load_result(old / "results.npz")
     assert loaded.coords["cell_info"] == result.coords["cell_info"]  # parsed with config.json's units, flavor
-    bare = SweepResult({k: v for k, v in result.coords.items() if k != "cell_info"}, result.metrics)
-    assert bare.cell_info(2, "keras3") == result.coords["cell_info"]
-    store.write_tables(result, SETTINGS, new, 0.75)
-    store.write_tables(bare, SETTINGS, old, 0.75)
-    for name in ("results.csv", "history.csv", "summary.csv"):
-        assert (new / name).read_text() == (old / name).read_text(), name
-    rows = (new / "results.csv").read_text().splitlines()
+    bare = {k: v for k, v in result.coords.items() if k != "cell_info"}
+    assert upgrade_coords(bare, SETTINGS)["cell_info"] == result.coords["cell_info"]
+    assert table_texts(loaded, 0.75) == table_texts(result, 0.75)
+    rows = table_texts(result, 0.75)["results.csv"].splitlines()
     assert rows[1].startswith("srnn,keras3,2,") and any(r.startswith("lstm:units=3,keras3,3,") for r in rows)
 
 
@@ -121,11 +122,11 @@ def test_load_dataset_uses_the_runs_threshold(tmp_path):
     result = fake_result()
     (tmp_path / "config.json").write_text(json.dumps(SETTINGS | {"preset": "custom", "cells": ["srnn", "lstm"]}))
     save_old(result, tmp_path / "results.npz")  # an old file: cell_info parsed on loading
-    ds = store.load_dataset(tmp_path)
+    ds = load_dataset(tmp_path)
     np.testing.assert_array_equal(ds.success.values, result.success(0.75))
     assert ds.attrs["threshold"] == 0.75 and ds.attrs["preset"] == "custom" and "cells" not in ds.attrs
     assert list(ds.units.values) == [2, 3]
-    same = store.load_dataset(tmp_path / "results.npz")
+    same = load_dataset(tmp_path / "results.npz")
     assert same.identical(ds)
     with pytest.raises(FileNotFoundError, match="results.npz"):
-        store.load_dataset(tmp_path / "nowhere")
+        load_dataset(tmp_path / "nowhere")

@@ -78,6 +78,7 @@ def refused(capsys, argv: list[str], root: Path, *words: str) -> str:
 
 # --- data loss -------------------------------------------------------------------------------------------
 
+@pytest.mark.integration
 def test_force_never_replaces_a_directory_latchjax_did_not_write(tmp_path, capsys):
     project = tmp_path / "project"
     (project / "src").mkdir(parents=True)
@@ -87,6 +88,7 @@ def test_force_never_replaces_a_directory_latchjax_did_not_write(tmp_path, capsy
     refused(capsys, ["sweep", *TINY, "--out", str(project), "--force"], tmp_path, "not a latchjax run")
 
 
+@pytest.mark.integration
 def test_force_never_removes_a_file_latchjax_did_not_write_from_its_own_run(sweep_run, capsys):
     (sweep_run / "my_notes.txt").write_text("mine")
     (sweep_run / "figures" / "my_figure.png").write_bytes(b"png")
@@ -94,11 +96,13 @@ def test_force_never_removes_a_file_latchjax_did_not_write_from_its_own_run(swee
             "files latchjax did not write", "my_notes.txt")
 
 
+@pytest.mark.integration
 def test_a_bad_value_with_force_leaves_a_finished_run_untouched(sweep_run, capsys):
     refused(capsys, ["sweep", *tiny("--seed", "18446744073709551616"), "--out", str(sweep_run), "--force"],
             sweep_run.parent, "--seed")
 
 
+@pytest.mark.integration
 def test_force_of_one_command_does_not_replace_another_commands_run(sweep_run, tmp_path, capsys):
     refused(capsys, ["bengio", "--lengths", "5", "--seeds", "2", "--epochs", "2", "--out", str(sweep_run),
                      "--force"], sweep_run.parent, "holds a latchjax sweep run")
@@ -108,6 +112,7 @@ def test_force_of_one_command_does_not_replace_another_commands_run(sweep_run, t
     refused(capsys, ["sweep", *TINY, "--out", str(guess), "--force"], tmp_path, "holds a latchjax guess run")
 
 
+@pytest.mark.integration
 def test_compare_does_not_write_over_a_runs_own_files(sweep_run, capsys):
     refused(capsys, ["compare", str(sweep_run), "srnn", "lstm", "--csv", str(sweep_run / "results.csv")],
             sweep_run.parent, "--csv", "results.csv")
@@ -115,10 +120,12 @@ def test_compare_does_not_write_over_a_runs_own_files(sweep_run, capsys):
             sweep_run.parent, "--csv", "is a directory")
 
 
+@pytest.mark.integration
 def test_a_run_inside_another_run_is_refused(sweep_run, capsys):
     refused(capsys, ["sweep", *TINY, "--out", str(sweep_run / "inner")], sweep_run.parent, "lies inside")
 
 
+@pytest.mark.integration
 def test_force_keeps_the_replaced_run_until_the_new_one_has_finished(sweep_run, capsys):
     """A replacement interrupted before it finishes (here: opened and closed without training) leaves the old
     run whole in DIR/.replaced/; finishing the new run (--resume) removes it, and only it."""
@@ -136,6 +143,7 @@ def test_force_keeps_the_replaced_run_until_the_new_one_has_finished(sweep_run, 
     assert all(written_by("sweep", path) for path in tree(sweep_run) if tree(sweep_run)[path] != "dir")
 
 
+@pytest.mark.integration
 def test_force_replaces_a_run_of_the_same_command(sweep_run):
     assert run(["sweep", *tiny("--seeds", "3"), "--out", str(sweep_run), "--force"]) == 0
     assert read_config(sweep_run)["seeds"] == 3 and not (sweep_run / REPLACED).exists()
@@ -143,6 +151,7 @@ def test_force_replaces_a_run_of_the_same_command(sweep_run):
     assert owner(sweep_run) == "sweep"
 
 
+@pytest.mark.integration
 def test_every_file_a_sweep_writes_is_declared(finished):
     undeclared = [p for p, h in tree(finished).items() if h != "dir" and not written_by("sweep", p)]
     assert not undeclared and set(OUTPUTS) == {"sweep", "landscape", "bengio", "guess"}
@@ -150,6 +159,7 @@ def test_every_file_a_sweep_writes_is_declared(finished):
 
 # --- silently wrong --------------------------------------------------------------------------------------
 
+@pytest.mark.integration
 @pytest.mark.parametrize("flags, words", [
     (["--seed", "4294967296"], ["--seed", "2**32"]),
     (["--seed", str(2**63 - 1)], ["--seed", "2**32"]),
@@ -171,6 +181,7 @@ def test_a_value_that_cannot_be_used_is_refused_before_anything_is_written(tmp_p
                      str(tmp_path / "out")], tmp_path, *words)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("make_out, words", [
     (lambda tmp: "", ["--out", "current directory"]),
     (lambda tmp: str(tmp / "a_file" / "run"), ["--out", "which is a file"]),
@@ -182,6 +193,7 @@ def test_an_output_path_latchjax_cannot_use_gets_one_line(tmp_path, capsys, make
     refused(capsys, ["sweep", *TINY, "--out", make_out(tmp_path)], tmp_path, *words)
 
 
+@pytest.mark.integration
 def test_a_config_that_is_a_directory_or_binary_gets_one_line(tmp_path, capsys):
     (tmp_path / "binary.toml").write_bytes(bytes(range(256)))
     refused(capsys, ["sweep", "--config", str(tmp_path), "--out", str(tmp_path / "o")], tmp_path, "directory")
@@ -189,6 +201,7 @@ def test_a_config_that_is_a_directory_or_binary_gets_one_line(tmp_path, capsys):
             "not a text file")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("damage, words", [
     ("garbage", ["config.json", "not JSON"]),
     ("no plan", ["config.json", "plan"]),
@@ -209,6 +222,7 @@ def test_resuming_a_damaged_config_gets_one_line(tmp_path, capsys, damage, words
     refused(capsys, ["sweep", "--resume", str(out)], tmp_path, "--resume", *words)
 
 
+@pytest.mark.integration
 def test_compare_refuses_a_run_against_itself_and_runs_of_different_tasks(sweep_run, tmp_path, capsys):
     refused(capsys, ["compare", str(sweep_run), str(sweep_run)], tmp_path, "same run")
     other = tmp_path / "parity"
@@ -216,12 +230,14 @@ def test_compare_refuses_a_run_against_itself_and_runs_of_different_tasks(sweep_
     refused(capsys, ["compare", str(sweep_run), str(other)], tmp_path, "different tasks")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("features, words", [("", ["--features", "empty"]),
                                              ("lambda0,lambda0", ["--features", "duplicates"])])
 def test_explain_refuses_empty_and_duplicate_features(sweep_run, capsys, features, words):
     refused(capsys, ["explain", str(sweep_run), "--features", features, "--boots", "10"], sweep_run.parent, *words)
 
 
+@pytest.mark.integration
 def test_a_runaway_model_is_a_failure_whatever_its_accuracy():
     """lr 1000 sends losses far above any chance level without a NaN: those models are diverged, never successes."""
     cfg = SweepConfig(cells=("srnn", "lstm"), lengths=(5,), seeds=4, samples=200, epochs=2, lrs=(1e3,),
@@ -264,6 +280,7 @@ def test_a_task_with_non_finite_inputs_is_refused_naming_the_task():
         run_sweep(SweepConfig(task=broken, cells=("srnn",), lengths=(3,), seeds=2, samples=64, epochs=1))
 
 
+@pytest.mark.integration
 def test_a_numpy_task_works_without_being_traceable():
     def numpy_task(key, n, length):
         rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2**30)))
@@ -322,6 +339,7 @@ def test_a_task_the_trainer_cannot_honour_is_refused_not_trained_into_garbage(ta
         run_sweep(SweepConfig(task=task, cells=("srnn",), lengths=(4,), seeds=2, samples=64, epochs=1))
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("argv, words", [
     (["landscape", "--preset", "latch", "--lengths", "5,5"], ["--lengths", "duplicates"]),
     (["bengio", "--lengths", "5,5"], ["--lengths", "duplicates"]),
@@ -334,6 +352,7 @@ def test_the_studies_refuse_what_they_cannot_use_before_writing(tmp_path, capsys
     refused(capsys, [*argv, "--out", str(tmp_path / "out")], tmp_path, *words)
 
 
+@pytest.mark.integration
 def test_cells_refuses_a_width_no_machine_holds(capsys):
     assert run(["cells", "--units", "100000000000"]) == 2
     assert "--units" in capsys.readouterr().err

@@ -1,10 +1,10 @@
-"""The one time loop, :func:`latchjax.scan.masked_scan`: left padding holds the state exactly."""
+"""The one time loop, :func:`latchjax.core.scan.masked_scan`: left padding holds the state exactly."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from latchjax.scan import masked_scan
+from latchjax.core.scan import masked_scan
 
 W = jnp.array([[0.9, -0.4], [0.3, 1.1]])
 

@@ -1,11 +1,11 @@
-"""Minibatch orders (:mod:`latchjax.shuffle`): the fast sort draws exactly what JAX's permutation draws."""
+"""Minibatch orders (:mod:`latchjax.core.shuffle`): the fast sort draws exactly what JAX's permutation draws."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from latchjax.shuffle import epoch_order, permutation, sort_rounds, stable_argsort
+from latchjax.core.shuffle import epoch_order, permutation, sort_rounds, stable_argsort
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 1000, 8000, 70_000])

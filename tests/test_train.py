@@ -7,10 +7,11 @@ import numpy as np
 import optax
 import pytest
 
-from latchjax import KerasCell, SweepConfig, keras_adam, run_sweep, train_one
-from latchjax.model import head_loss, run_cell
-from latchjax.results import DIMS
-from latchjax.trainer import METRICS
+from latchjax import RNNCell, SweepConfig, keras_adam, run_sweep, train_one
+from latchjax.core.model import head_loss, run_cell
+from latchjax.core.vocabulary import SettingsError
+from latchjax.sweep.results import DIMS
+from latchjax.sweep.trainer import METRICS
 
 # one length bucket: the length-4 models run padded to 9 steps
 TINY = SweepConfig(cells=("srnn", "lstm"), lengths=(4, 9), seeds=3, epochs=2, samples=160, batch_size=16,
@@ -27,6 +28,7 @@ def tiny_sweep():
     return run_sweep(TINY.replace(lrs=(1e-3, 3e-2)))
 
 
+@pytest.mark.integration
 def test_result_axes(tiny_sweep):
     r = tiny_sweep
     assert r.dims == DIMS == ("cell", "length", "lr", "forget_bias", "seed", "epoch")
@@ -39,6 +41,7 @@ def test_result_axes(tiny_sweep):
     assert not np.allclose(r.sel("train_loss", seed=0), r.sel("train_loss", seed=1))
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("cell,length,seed,lr", [("lstm", 4, 2, 3e-2), ("srnn", 9, 0, 1e-3), ("srnn", 4, 1, 3e-2)])
 def test_model_alone_equals_model_in_sweep(tiny_sweep, cell, length, seed, lr):
     """Trained alone (no vmap, no padding) vs inside the sweep (vmapped, length 4 padded to 9)."""
@@ -46,6 +49,7 @@ def test_model_alone_equals_model_in_sweep(tiny_sweep, cell, length, seed, lr):
     assert_same_model(alone, tiny_sweep, cell=cell, length=length, seed=seed, lr=lr)
 
 
+@pytest.mark.integration
 def test_result_does_not_depend_on_batch_mates():
     small = run_sweep(TINY.replace(cells=("gru",), seeds=2, lengths=(9,)))
     large = run_sweep(TINY.replace(cells=("gru",), seeds=4, lengths=(2, 9, 5), length_buckets=2))
@@ -55,6 +59,7 @@ def test_result_does_not_depend_on_batch_mates():
                                        rtol=2e-5, atol=2e-6)
 
 
+@pytest.mark.integration
 def test_forget_bias_grid_is_trained_side_by_side():
     r = run_sweep(TINY.replace(lengths=(6,), seeds=2, forget_biases=(0.0, 3.0)))
     assert r.metrics["train_loss"].shape[3] == 2
@@ -67,6 +72,7 @@ def test_forget_bias_grid_is_trained_side_by_side():
                                   r.sel("train_loss", cell="srnn", forget_bias=3.0))
 
 
+@pytest.mark.integration
 def test_srnn_learns_latch_at_length_5():
     cfg = SweepConfig(cells=("srnn",), lengths=(5,), seeds=10, epochs=3, samples=1000, lrs=(1e-2,))
     r = run_sweep(cfg)
@@ -74,6 +80,7 @@ def test_srnn_learns_latch_at_length_5():
     assert freq >= 0.6, r.final("val_acc")
 
 
+@pytest.mark.integration
 def test_exploding_model_is_marked_diverged_and_the_sweep_goes_on():
     cfg = TINY.replace(cells=("srnn",), lengths=(5,), seeds=2, lrs=(1e-2, 1e38), optimizer=optax.sgd)
     r = run_sweep(cfg)
@@ -84,7 +91,7 @@ def test_exploding_model_is_marked_diverged_and_the_sweep_goes_on():
 
 
 def test_gradient_matches_finite_differences():
-    cell = KerasCell("lstm", 2, "keras3")
+    cell = RNNCell("lstm", 2, "keras3")
     params = {"cell": cell.init(jax.random.key(0), 1), "head": {"kernel": jnp.ones((2, 2)) * 0.3, "bias": jnp.zeros(2)}}
     x = jax.random.normal(jax.random.key(1), (8, 6, 1))
     y = jnp.arange(8) % 2
@@ -119,8 +126,9 @@ def test_keras_adam_update_rule():
         np.testing.assert_allclose(p["w"], ref, rtol=1e-5)
 
 
+@pytest.mark.integration
 def test_other_cells_flavors_and_heads_train():
-    cfg = TINY.replace(cells=("gru", KerasCell("lstm", 2, "keras3"), nn.GRUCell(features=2)), lengths=(5,),
+    cfg = TINY.replace(cells=("gru", RNNCell("lstm", 2, "keras3"), nn.GRUCell(features=2)), lengths=(5,),
                        seeds=2, head="sigmoid", optimizer=lambda lr: optax.adam(lr))
     r = run_sweep(cfg)
     assert r.coords["cell"] == ["gru", "lstm", "flax.GRUCell"]
@@ -138,7 +146,7 @@ def test_sigmoid_and_softmax_heads_are_the_same_loss():
 
 
 @pytest.mark.parametrize("changes,message", [
-    ({"cells": ("rnn",)}, "cell: unknown cell 'rnn'"),
+    ({"cells": ("rnn",)}, "cells: unknown cell 'rnn'"),
     ({"flavor": "keras1"}, "flavor: unknown flavor"),
     ({"task": "copy"}, "task: unknown task 'copy'"),
     ({"lengths": (5, 0)}, "lengths: every length must be an integer >= 1"),
@@ -149,15 +157,19 @@ def test_sigmoid_and_softmax_heads_are_the_same_loss():
     ({"val_fraction": 0.0}, r"val_fraction: must be in \(0, 1\)"),
     ({"split": "random"}, "split: unknown split 'random'; allowed: shuffled, keras"),
     ({"head": "linear"}, "head: unknown head"),
-    ({"lrs": (0.0,)}, "lrs: must be > 0"),
+    ({"lrs": (0.0,)}, "lr: must be > 0"),  # the setting users write (lr), not the field (lrs)
+    ({"lrs": (1e-3, 1e-3)}, r"lr: duplicates in \[0.001, 0.001\]"),
+    ({"forget_biases": (1.0, 1.0)}, r"forget_bias: duplicates in \[1.0, 1.0\]"),
+    ({"length_buckets": 0}, "buckets: must be an integer >= 1"),
 ])
-def test_bad_input_raises_value_error_naming_the_argument(changes, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_input_raises_a_settings_error_naming_the_setting(changes, message):
+    with pytest.raises(SettingsError, match="^" + message) as raised:
         TINY.replace(**changes)
+    assert isinstance(raised.value, ValueError) and message.startswith(raised.value.setting)
 
 
 def test_each_flavour_trains_with_its_frameworks_adam_unless_told_otherwise():
-    from latchjax.optim import keras_adam, torch_adam
+    from latchjax.core.optim import keras_adam, torch_adam
 
     cfg = SweepConfig(flavor="torch", samples=64, epochs=1, lrs=(0.05,))
     final = lambda c: train_one(c, "lstm", 6, 0)["params"]["cell"]["weight_hh"]  # noqa: E731

@@ -25,11 +25,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from latchjax import SweepConfig, run_sweep  # noqa: E402
-from latchjax.core.cells import make_cell  # noqa: E402
 from latchjax.analysis.diagnostics import trajectories  # noqa: E402
-from latchjax.rundir.plots import success_frequency  # noqa: E402
-from latchjax.rundir.store import load_result  # noqa: E402
+from latchjax.core.cells import make_cell  # noqa: E402
 from latchjax.core.tasks import bit_relay  # noqa: E402
+from latchjax.rundir.load import load_result  # noqa: E402
+from latchjax.rundir.plots import success_frequency  # noqa: E402
 
 THRESHOLD = 0.9
 CURVES = ("srnn-init", "lstm-forget", "gates", "capacity-latch", "capacity-bit-relay")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from latchjax import store
-from latchjax.cli.commands import run
+from latchjax.cli import run
+from latchjax.rundir.load import load_result
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "runs" / "guessing"
@@ -82,7 +82,7 @@ def gradient_rows() -> list[str]:
         if not (path / "results.npz").is_file():
             lines.append(f"| (run `latchjax sweep --preset guessing/{preset} --out runs/guessing/{preset}`) ||||||")
             continue
-        result = store.load_result(path / "results.npz")
+        result = load_result(path / "results.npz")
         config = json.loads((path / "config.json").read_text())
         threshold, n_train = config["threshold"], int(config["samples"] * (1 - config["val_fraction"]))
         freq = result.success_frequency(threshold)

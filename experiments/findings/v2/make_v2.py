@@ -34,8 +34,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from latchjax.core.cells import uses_forget_bias  # noqa: E402
-from latchjax.sweep.results import wilson_interval  # noqa: E402
 from latchjax.core.stats import paired_comparison  # noqa: E402
+from latchjax.sweep.results import wilson_interval  # noqa: E402
 
 LENGTHS = (20, 50, 100, 200)
 FLAVORS = ("keras2", "keras3", "torch")
@@ -354,9 +354,10 @@ def plain_table(runs: Path, name: str, title: str) -> None:
 
 def trained_models(config: dict) -> int:
     """Models a run trained (results.csv repeats a cell without a forget gate once per forget bias)."""
-    from latchjax.sweep.settings import resolve, to_sweep_config
+    from latchjax.rundir.upgrade import upgrade_config
+    from latchjax.sweep.config import from_settings
 
-    cfg = to_sweep_config(resolve(config, {}), saved=True)
+    cfg = from_settings(upgrade_config(config))
     per_cell = [len(cfg.forget_biases) if uses_forget_bias(c) else 1 for c in cfg.cells]
     return sum(per_cell) * len(cfg.lengths) * len(cfg.lrs) * cfg.seeds
 
@@ -365,19 +366,19 @@ def saturated_gates(runs: Path, name: str, title: str, cut: float = 0.02) -> Non
     """Per cell and learning rate: the fraction of trained models whose gates sit within ``cut`` of 0
     or 1 at the trained cell's zero-input rest state (saturated: sigmoid' < ~cut, no gradient flows),
     from the run's saved parameters (params.npz)."""
-    import json
 
     import jax
 
-    from latchjax.core.cells import make_cell
     from latchjax.analysis.explain import rest_jacobian
-    from latchjax.sweep.settings import resolve, to_sweep_config
-    from latchjax.rundir.store import load_params
+    from latchjax.core.cells import make_cell
+    from latchjax.rundir.files import load_params
+    from latchjax.rundir.sweepdir import read_config
+    from latchjax.sweep.config import from_settings
 
     path = runs / name / "params.npz"
     if not path.is_file():
         return
-    cfg = to_sweep_config(resolve(json.loads((runs / name / "config.json").read_text()), {}), saved=True)
+    cfg = from_settings(read_config(runs / name))
     params = load_params(path)
     print(f"\n### {title}: share of trained models with each gate saturated (< {cut} or > {1 - cut}) at rest\n")
     print("| cell | lr | gate: saturated share (all lengths pooled) |")
