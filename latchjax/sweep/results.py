@@ -92,7 +92,7 @@ class SweepResult:
         info = self.cell_info()
         for key in CELL_INFO:
             coords[key] = ("cell", np.asarray([i[key] for i in info]))
-        data = {name: (DIMS[: arr.ndim], arr) for name, arr in self.metrics.items()}
+        data = {name: (DIMS[: arr.ndim], arr) for name, arr in self.metrics.items() if name != "success"}
         data["success"] = (DIMS[:-1], self.success(threshold))
         return xr.Dataset(data, coords=coords, attrs={"threshold": float(threshold)})
 
@@ -105,7 +105,11 @@ class SweepResult:
         return self.metrics["diverged"]
 
     def success(self, threshold: float = 0.9) -> np.ndarray:
-        """Final validation accuracy >= threshold; a diverged model is never a success."""
+        """Final validation accuracy >= threshold; a diverged model is never a success. A run of a task with its
+        own success rule (:mod:`latchjax.core.tasks.output`) recorded each model's ``success`` as it trained:
+        that is used instead, and ``threshold`` is ignored."""
+        if "success" in self.metrics:
+            return (self.final("success") > 0.5) & ~self.diverged
         val = np.nan_to_num(self.final("val_acc"), nan=-1.0)
         return (val >= threshold) & ~self.diverged
 
