@@ -129,15 +129,16 @@ def check_task_data(task: Task, x: Any, y: Any, n: int, length: int) -> tuple[np
     x, y = np.asarray(x), np.asarray(y)
     want_y = (n,) if output.kind == "class" else (n, output.size)
     if x.ndim != 3 or x.shape[:2] != (n, length) or y.shape != want_y:
-        raise ValueError(f"task: {name} must return x of shape (n, length, n_in) and y of shape "
-                         f"{'(n,)' if output.kind == 'class' else f'(n, {output.size})'} ({output}); got {x.shape} "
-                         f"and {y.shape} for n={n}, length={length}")
+        y_shape = "(n,)" if output.kind == "class" else f"(n, {output.size})"
+        raise ValueError(f"task: must return x of shape (n, length, n_in) and y of shape {y_shape} (task {name} "
+                         f"declares {output}); got {x.shape} and {y.shape} for n={n}, length={length}")
     if x.dtype.kind not in "biuf":
-        raise ValueError(f"task: {name} returned inputs of dtype {x.dtype}; a task's inputs must be real numbers")
+        raise ValueError(f"task: returned inputs of dtype {x.dtype} (task {name}); a task's inputs must be real "
+                         "numbers")
     y = check_labels(y, length, output, name)
     x = x.astype(np.float32)
     if not np.all(np.isfinite(x)):
-        raise ValueError(f"task: {name} returned inputs that are not finite (NaN or inf) at length {length}; "
+        raise ValueError(f"task: returned inputs that are not finite (NaN or inf) at length {length} (task {name}); "
                          "a task's inputs must be finite numbers")
     return x, y
 

@@ -29,7 +29,6 @@ from latchjax.core.tasks.output import (
     LossRatio,
     Output,
     Rule,
-    TaskSpec,
     describe_rule,
     task_name,
     task_output,
@@ -277,17 +276,10 @@ def check_output(cfg: SweepConfig, task: Task, check: Checks) -> None:
 
 
 def _input_shape(task: Task, length: int) -> tuple[int, ...]:
-    """The shape of a task's inputs, traced without running it; a task written in NumPy (not traceable) is run
-    once on two sequences instead (datasets are drawn eagerly, so such a task works)."""
-    try:
-        shapes = jax.eval_shape(lambda: task(jax.random.key(0), 2, length))
-    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError,
-            jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
-        shapes = None
-    if shapes is not None and task_output(task).binary and not isinstance(task, TaskSpec):
-        return shapes[0].shape  # today's binary tasks: their data are checked as they are drawn
-    # a task that declares its output: drawn once on a few rows, so data that do not match what it declares are
-    # refused before anything is written (make_dataset checks every row again)
+    """The shape of a task's inputs, from :data:`PROBE_ROWS` sequences of ``length`` drawn and checked against
+    what the task declares (:func:`~latchjax.core.data.check_task_data`)."""
+    # drawn once on a few rows, so that data which do not match what the task declares are refused before anything
+    # is written (make_dataset checks every row again as it draws them)
     return check_task_data(task, *task(jax.random.key(0), PROBE_ROWS, length), PROBE_ROWS, length)[0].shape
 
 

@@ -14,9 +14,12 @@ from typing import Any
 import numpy as np
 
 from latchjax.core.stats import wilson_interval
+from latchjax.core.tasks.output import describe_rule
 
 DIMS = ("cell", "length", "lr", "forget_bias", "seed", "epoch")
 CELL_INFO = ("kind", "flavor", "units", "has_forget_bias")
+BINARY_OUTPUT = {"kind": "class", "size": 2, "rule": None}
+RULE_METRICS = ("test_errors", "test_max_abs_error", "loss_ratio")  # what the success rules record
 
 
 def cell_info(cell) -> dict[str, Any]:
@@ -65,8 +68,27 @@ class SweepResult:
             "seed": list(range(cfg.seeds)),
             "epoch": list(range(1, cfg.epochs + 1)),
         }
+        output, rule = cfg.output, cfg.rule
+        if not output.binary or rule is not None:  # a plain binary run's coords stay as they always were
+            coords["output"] = {"kind": output.kind, "size": output.size,
+                                "rule": None if rule is None else describe_rule(rule, cfg.threshold)}
         return cls(coords, {k: v[None] for k, v in metrics.items()}, {name: params},
                    {name: {"compile_s": compile_s, "run_s": run_s}})
+
+    def output_info(self) -> dict[str, Any]:
+        """What the run's task declared (:mod:`latchjax.core.tasks.output`): ``kind`` (``class`` or ``regress``),
+        ``size`` and ``rule`` (the success rule in words; ``None``: final val accuracy >= the threshold).
+        Recorded in ``coords["output"]`` only for tasks that declare more than one binary class."""
+        return self.coords.get("output", BINARY_OUTPUT)
+
+    @property
+    def classifies(self) -> bool:
+        """Whether the run's models classify (and so have accuracies): not a regression."""
+        return self.output_info()["kind"] == "class"
+
+    def rule_metrics(self) -> list[str]:
+        """The per-epoch metrics of the task's success rule (e.g. ``test_errors``), in the order recorded."""
+        return [name for name in self.metrics if name in RULE_METRICS]
 
     @classmethod
     def concat(cls, parts: list[SweepResult]) -> SweepResult:
