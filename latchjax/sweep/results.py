@@ -108,7 +108,9 @@ class SweepResult:
         """An ``xarray.Dataset`` (needs ``pip install 'latchjax[notebook]'``): the metrics over
         :data:`DIMS`, ``diverged`` and ``success`` (final val accuracy >= ``threshold``, not diverged) without
         the epoch axis; the cells' :data:`CELL_INFO` are coordinates along ``cell``, e.g.
-        ``ds.success.sel(cell="lstm").mean("seed")`` or ``ds.success.where(ds.has_forget_bias, drop=True)``."""
+        ``ds.success.sel(cell="lstm").mean("seed")`` or ``ds.success.where(ds.has_forget_bias, drop=True)``. A run of
+        a task that declares its output has ``output`` and ``success_rule`` attributes, and ``success`` is its
+        rule's (a regression's accuracies are NaN)."""
         xr = _xarray()
         coords: dict[str, Any] = {d: np.asarray(self.coords[d]) for d in DIMS}
         info = self.cell_info()
@@ -116,7 +118,12 @@ class SweepResult:
             coords[key] = ("cell", np.asarray([i[key] for i in info]))
         data = {name: (DIMS[: arr.ndim], arr) for name, arr in self.metrics.items() if name != "success"}
         data["success"] = (DIMS[:-1], self.success(threshold))
-        return xr.Dataset(data, coords=coords, attrs={"threshold": float(threshold)})
+        attrs: dict[str, Any] = {"threshold": float(threshold)}
+        if "output" in self.coords:  # a task that declares more than one binary class
+            info = self.output_info()
+            attrs |= {"output": f"{info['kind']} {info['size']}", "success_rule": info["rule"] or
+                      f"final val acc >= {threshold:g}"}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
 
     def final(self, name: str) -> np.ndarray:
         """The last epoch's value of a metric: shape (cell, length, lr, forget_bias, seed)."""

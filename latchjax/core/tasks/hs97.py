@@ -64,5 +64,5 @@ def temporal_order_fn(key: jax.Array, n: int, length: int) -> tuple[jax.Array, j
     return jax.nn.one_hot(symbols, len(SYMBOLS), dtype=jnp.float32), label.astype(jnp.int32)
 
 
-adding = TaskSpec(adding_fn, Output("regress", 1), AbsError(0.04), baseline=ADDING_BASELINE)
-temporal_order = TaskSpec(temporal_order_fn, Output("class", 4))  # success: accuracy >= the sweep's threshold
+adding = TaskSpec(adding_fn, Output("regress", 1), AbsError(0.04), baseline=ADDING_BASELINE, label="adding")
+temporal_order = TaskSpec(temporal_order_fn, Output("class", 4), label="temporal_order")  # success: accuracy >= the sweep's threshold

@@ -152,7 +152,8 @@ def describe_rule(rule: Rule | None, threshold: float) -> str:
     if rule is None or isinstance(rule, Accuracy):
         return f"final val acc >= {threshold if rule is None or rule.threshold is None else rule.threshold:g}"
     if isinstance(rule, AbsError):
-        return f"|error| < {rule.tolerance:g} on all but {rule.allowed} validation sequences"
+        which = "every validation sequence" if rule.allowed == 0 else f"all but {rule.allowed} validation sequences"
+        return f"|error| < {rule.tolerance:g} on {which}"
     if isinstance(rule, NoErrors):
         return "no errors on the validation sequences"
     return f"val loss <= {rule.ratio:g} x baseline"
@@ -163,12 +164,14 @@ class TaskSpec:
     """A task that declares what it asks: ``fn(key, n, length) -> (x, y)`` with its :class:`Output`, its success
     rule (``None``: :class:`Accuracy` at the sweep's threshold, class outputs only) and its memoryless
     ``baseline`` loss (a number or a function of the length, for reference; :class:`LossRatio` carries its own).
-    Calling it calls ``fn``; :meth:`bind` fixes options as ``functools.partial`` does for a plain function."""
+    ``label`` names it in messages (default: the function's name). Calling it calls ``fn``; :meth:`bind` fixes
+    options as ``functools.partial`` does for a plain function."""
 
     fn: Callable[..., Any]
     output: Output = BINARY
     success: Rule | None = None
     baseline: float | Callable[[Any], Any] | None = None
+    label: str | None = None  # the name messages give it (default: the function's)
 
     def __post_init__(self) -> None:
         if not callable(self.fn):
@@ -187,7 +190,7 @@ class TaskSpec:
 
     @property
     def name(self) -> str:
-        return task_name(self.fn)
+        return self.label or task_name(self.fn)
 
     def bind(self, **kwargs) -> TaskSpec:
         return replace(self, fn=functools.partial(self.fn, **kwargs)) if kwargs else self
@@ -206,6 +209,8 @@ def task_rule(task: Any) -> Rule | None:
 
 def task_name(task: Any) -> str:
     """A task's name for messages: its function's name, through ``functools.partial`` and :class:`TaskSpec`."""
-    while isinstance(task, (functools.partial, TaskSpec)):
-        task = task.func if isinstance(task, functools.partial) else task.fn
+    while isinstance(task, functools.partial):
+        task = task.func
+    if isinstance(task, TaskSpec):
+        return task.name
     return getattr(task, "__name__", repr(task))
