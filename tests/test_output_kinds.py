@@ -183,3 +183,21 @@ def test_a_regression_run_writes_loss_and_rule_columns_but_no_accuracy(tmp_path,
     assert run(["summary", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "|error| < 0.04 on every validation sequence" in printed and "val loss mean" in printed
+
+
+@pytest.mark.parametrize("head, y", [("softmax", np.array([0, 3, 1, 2])), ("mse", np.linspace(0, 1, 8).reshape(4, 2))])
+def test_forward_mode_gradients_equal_backpropagation_for_k_classes_and_regressions(head, y):
+    from latchjax.core.cells import make_cell
+    from latchjax.core.forward import forward_value_and_grad
+    from latchjax.core.model import init_head, model_loss
+
+    cell, size = make_cell("lstm", 2, "keras3"), 4 if head == "softmax" else 2
+    k_cell, k_head, k_x = jax.random.split(jax.random.key(0), 3)
+    params = {"cell": cell.init(k_cell, 1), "head": init_head(k_head, cell, head, size)}
+    x, y, weight = jax.random.normal(k_x, (4, 6, 1)), jnp.asarray(y, jnp.int32 if head == "softmax" else jnp.float32), \
+        jnp.ones(4)
+    (loss, _), grads = forward_value_and_grad(cell, head, params, x, y, weight, start=1)
+    (want, _), want_grads = jax.value_and_grad(lambda p: model_loss(cell, head, p, x, y, weight, 1), has_aux=True)(params)
+    np.testing.assert_allclose(loss, want, rtol=1e-6)
+    for a, b in zip(jax.tree.leaves(grads), jax.tree.leaves(want_grads)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
