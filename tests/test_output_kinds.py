@@ -17,6 +17,7 @@ from latchjax.core.model import head_logits, head_loss, run_cell
 from latchjax.core.tasks import TASKS, latch
 from latchjax.core.tasks.output import (
     AbsError,
+    Accuracy,
     LossRatio,
     NoErrors,
     Output,
@@ -85,6 +86,14 @@ def test_abs_error_allows_k_errors():
                                                                "test_max_abs_error": 0.5}
     assert _judge(AbsError(0.04, allowed=1), reg, out, y)["success"] == 0.0
     assert _judge(AbsError(0.6), reg, out, y)["success"] == 1.0
+
+
+def test_accuracy_with_its_own_threshold():
+    cls = Output("class", 3)
+    logits = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 3.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], np.float32)
+    labels = np.array([0, 2, 1, 2])  # 3 of 4 right
+    assert _judge(Accuracy(0.75), cls, logits, labels) == {"success": 1.0}
+    assert _judge(Accuracy(0.76), cls, logits, labels) == {"success": 0.0}
 
 
 def test_no_errors_for_a_class_and_a_regression():

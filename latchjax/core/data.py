@@ -101,7 +101,7 @@ def check_labels(y: np.ndarray, length: int, output: Output = BINARY, name: str 
     """A task's targets as the trainer takes them, refusing what does not match the task's declared ``output``
     (a plain task: one binary class): for ``class`` K, integer labels in ``0..K-1`` (int32; float targets, NaN and
     labels outside the range refused); for ``regress`` d, finite numbers (float32). ``name`` is the task's."""
-    said = f"task {name} declares {output}"
+    said = f"task {name} asks for {output}"
     if output.kind == "regress":
         if y.dtype.kind not in "biuf":
             raise ValueError(f"task: returned targets of dtype {y.dtype} at length {length}; {said}: targets must be "
@@ -114,10 +114,12 @@ def check_labels(y: np.ndarray, length: int, output: Output = BINARY, name: str 
     if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
         example = y.ravel()[~(np.isfinite(y.ravel()) & (y.ravel() == np.round(y.ravel())))][0]
         raise ValueError(f"task: returned float targets at length {length} (e.g. {float(example):g}); {said}: "
-                         f"{what}" + (": regression tasks need Output('regress', d)" if output.binary else ""))
+                         f"{what}" + ("; a regression is a TaskSpec(fn, Output('regress', d), rule)" if output.binary
+                                      else ""))
     if y.dtype.kind not in "biuf" or not np.isin(y, np.arange(output.size)).all():
         found = np.unique(y)[:6] if y.dtype.kind in "biuf" else y.dtype
-        raise ValueError(f"task: returned labels {found} at length {length}; {said}: {what}")
+        hint = "; K classes are a TaskSpec(fn, Output('class', K))" if output.binary and y.dtype.kind in "biu" else ""
+        raise ValueError(f"task: returned labels {found} at length {length}; {said}: {what}{hint}")
     return y.astype(np.int32)
 
 

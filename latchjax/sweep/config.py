@@ -90,7 +90,10 @@ class SweepConfig:
     classified right / wrong (:func:`latchjax.core.tasks.prototypes.orient_head`). ``data``: ``shared`` (the
     question's: one dataset per length, common to every repeat) or ``per-seed`` (repeat ``i`` draws its
     own dataset from ``fold_in(fold_in(key(data_seed), length), i)``, so repeats are independent in data too).
-    ``threshold``: a model succeeds when its final validation accuracy reaches it.
+    ``threshold``: a model succeeds when its final validation accuracy reaches it. A task that declares its
+    output and success rule (:class:`~latchjax.core.tasks.output.TaskSpec`: K classes, a regression) trains a
+    Dense(K) / Dense(d) head and is judged by its own rule (:attr:`output`, :attr:`rule`); ``threshold`` then only
+    applies to an accuracy rule.
     """
 
     task: str | Task = field(default="latch", metadata=setting(
@@ -120,7 +123,8 @@ class SweepConfig:
         "forget_bias", float, "forget-gate bias init values, trained side by side", is_list=True,
         shown="the flavour's: 1 for Keras, PyTorch's random draw for torch"))
     head: str = field(default="softmax", metadata=setting(
-        "head", str, "softmax (Dense(2) + cross-entropy) or sigmoid (Dense(1) + BCE)"))
+        "head", str, "softmax (Dense(K) + cross-entropy; a regression task: Dense(d) + MSE) or sigmoid (Dense(1) + "
+        "BCE, binary tasks only)"))
     optimizer: str | Callable[[Any], Any] = field(default="flavor", metadata=setting(
         "optimizer", str, "flavor (Keras's Adam, or PyTorch's for torch), keras_adam, torch_adam or sgd"))
     seed: int = field(default=0, metadata=setting(
