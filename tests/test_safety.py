@@ -334,7 +334,8 @@ def _plus_minus_one(key, n, length):
 @pytest.mark.parametrize("task, words", [(_four_classes, "labels [0 1 2 3]"), (_adding, "float targets"),
                                          (_plus_minus_one, "labels [-1")])
 def test_a_task_the_trainer_cannot_honour_is_refused_not_trained_into_garbage(task, words):
-    """The trainer learns a binary class at the last step: K classes, regressions and +-1 labels are refused."""
+    """A plain task function asks for a binary class at the last step: K classes, regressions and +-1 labels from one
+    are refused (a task that asks more declares it: tests/test_output_kinds.py)."""
     with pytest.raises(ValueError, match=r"task: returned " + words.replace("[", r"\[")):
         run_sweep(SweepConfig(task=task, cells=("srnn",), lengths=(4,), seeds=2, samples=64, epochs=1))
 

@@ -31,7 +31,8 @@ def trajectories(cell: RNNCell, params: Any, x: jax.Array) -> dict[str, jax.Arra
 
 def hidden_grad_norms(cell: Cell, params: Any, x: jax.Array, y: jax.Array, head: str = "softmax") -> jax.Array:
     """‖∂loss/∂h_t‖ for every step t: shape (T,). ``params`` = {"cell": ..., "head": ...}; the loss is the
-    mean cross-entropy of the batch. Computed by adding a zero perturbation to h_t at every step and
+    mean loss of the batch (``head``: :func:`~latchjax.core.model.head_loss`'s, ``mse`` for a regression).
+    Computed by adding a zero perturbation to h_t at every step and
     differentiating with respect to it (vanishing gradients made visible)."""
     steps = x.shape[1]
 
@@ -99,7 +100,7 @@ def diagnose_run(result: Any, cfg: Any, params: dict, length: int, samples: int)
             continue
         tree = jax.tree.map(lambda a: a[:seeds], params[name][length])
         models = [jax.tree.map(lambda a, i=i: a[i], tree) for i in range(seeds)]
-        norms = np.asarray(jax.jit(jax.vmap(lambda p, cell=cell: hidden_grad_norms(cell, p, x, y, cfg.head)))(tree))
+        norms = np.asarray(jax.jit(jax.vmap(lambda p, cell=cell: hidden_grad_norms(cell, p, x, y, cfg.loss_head)))(tree))
         traj = {i: {k: np.asarray(v) for k, v in trajectories(cell, models[i]["cell"], x).items()}
                 for i in range(min(4, seeds))}
         w_b = None

@@ -11,11 +11,13 @@ nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import numpy as np
 
 from latchjax.core.tasks import Task
+from latchjax.core.tasks.output import BINARY, Output, task_name, task_output
 
 SPLITS = ("shuffled", "keras")
 
@@ -56,7 +58,8 @@ def split_indices(
 class Dataset:
     """Train/validation data of several lengths, left-padded to ``max(lengths)``.
 
-    Arrays: ``x_train (n_lengths, n_train, T, n_in)``, ``y_train (n_lengths, n_train)``,
+    Arrays: ``x_train (n_lengths, n_train, T, n_in)``, ``y_train (n_lengths, n_train)`` (a regression's
+    ``(n_lengths, n_train, d)``),
     ``x_val (n_lengths, n_val, T, n_in)``, ``y_val (n_lengths, n_val)``; ``lengths (n_lengths,)``.
     Per-repeat datasets have a repeat axis after the length axis: ``x_train (n_lengths, n_repeats, ...)``.
     """
@@ -94,18 +97,52 @@ def make_dataset(
     return _make_dataset(task, lengths, samples, val_fraction, split, data_seed, None)
 
 
-def check_labels(y: np.ndarray, length: int) -> np.ndarray:
-    """A task's labels as int32, refusing what the trainer cannot honour: it learns one binary class read at the
-    last step (labels 0 and 1), so float targets (a regression) and labels outside {0, 1} (K classes, +-1) are
-    refused rather than trained into meaningless accuracies."""
+def check_labels(y: np.ndarray, length: int, output: Output = BINARY, name: str = "task") -> np.ndarray:
+    """A task's targets as the trainer takes them, refusing what does not match the task's declared ``output``
+    (a plain task: one binary class): for ``class`` K, integer labels in ``0..K-1`` (int32; float targets, NaN and
+    labels outside the range refused); for ``regress`` d, finite numbers (float32). ``name`` is the task's."""
+    said = f"task {name} asks for {output}"
+    if output.kind == "regress":
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"task: returned targets of dtype {y.dtype} at length {length}; {said}: targets must be "
+                             "numbers")
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"task: returned targets that are not finite (NaN or inf) at length {length}; {said}")
+        return y.astype(np.float32)
+    what = "a binary class at the last step (labels 0 and 1)" if output.binary else \
+        f"{output.size} classes at the last step (labels 0 to {output.size - 1})"
     if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
-        raise ValueError(f"task: returned float targets at length {length} (e.g. {float(y.ravel()[0]):g}); latchjax "
-                         "trains a binary class at the last step (labels 0 and 1): regression tasks are not supported")
-    if y.dtype.kind not in "biuf" or not np.isin(y, (0, 1)).all():
+        example = y.ravel()[~(np.isfinite(y.ravel()) & (y.ravel() == np.round(y.ravel())))][0]
+        raise ValueError(f"task: returned float targets at length {length} (e.g. {float(example):g}); {said}: "
+                         f"{what}" + ("; a regression is a TaskSpec(fn, Output('regress', d), rule)" if output.binary
+                                      else ""))
+    if y.dtype.kind not in "biuf" or not np.isin(y, np.arange(output.size)).all():
         found = np.unique(y)[:6] if y.dtype.kind in "biuf" else y.dtype
-        raise ValueError(f"task: returned labels {found} at length {length}; latchjax trains a binary class at the "
-                         "last step: labels must be 0 or 1")
+        hint = "; K classes are a TaskSpec(fn, Output('class', K))" if output.binary and y.dtype.kind in "biu" else ""
+        raise ValueError(f"task: returned labels {found} at length {length}; {said}: {what}{hint}")
     return y.astype(np.int32)
+
+
+def check_task_data(task: Task, x: Any, y: Any, n: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` of ``task`` at ``n`` rows of ``length`` as float32 inputs and checked targets
+    (:func:`check_labels`); anything that does not match what the task declares (shapes, dtypes, non-finite
+    inputs) is one ``ValueError`` naming the task."""
+    output, name = task_output(task), task_name(task)
+    x, y = np.asarray(x), np.asarray(y)
+    want_y = (n,) if output.kind == "class" else (n, output.size)
+    if x.ndim != 3 or x.shape[:2] != (n, length) or y.shape != want_y:
+        y_shape = "(n,)" if output.kind == "class" else f"(n, {output.size})"
+        raise ValueError(f"task: must return x of shape (n, length, n_in) and y of shape {y_shape} (task {name} "
+                         f"declares {output}); got {x.shape} and {y.shape} for n={n}, length={length}")
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"task: returned inputs of dtype {x.dtype} (task {name}); a task's inputs must be real "
+                         "numbers")
+    y = check_labels(y, length, output, name)
+    x = x.astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"task: returned inputs that are not finite (NaN or inf) at length {length} (task {name}); "
+                         "a task's inputs must be finite numbers")
+    return x, y
 
 
 def _make_dataset(task: Task, lengths: tuple[int, ...], samples: int, val_fraction: float, split: str,
@@ -118,19 +155,12 @@ def _make_dataset(task: Task, lengths: tuple[int, ...], samples: int, val_fracti
         if repeat is not None:
             key = jax.random.fold_in(key, repeat)
         k_data, k_split = jax.random.split(key)
-        x, y = task(k_data, samples, length)
-        x, y = np.asarray(x, np.float32), check_labels(np.asarray(y), length)
-        if x.ndim != 3 or x.shape[:2] != (samples, length) or y.shape != (samples,):
-            raise ValueError(
-                f"task: must return x of shape (n, length, n_in) and y of shape (n,); "
-                f"got {x.shape} and {y.shape} for n={samples}, length={length}"
-            )
-        if not np.all(np.isfinite(x)):
-            raise ValueError(f"task: returned inputs that are not finite (NaN or inf) at length {length}; "
-                             "a task's inputs must be finite numbers")
+        x, y = check_task_data(task, *task(k_data, samples, length), samples, length)
         padded = np.zeros((samples, t_max, x.shape[2]), np.float32)
         padded[:, t_max - length :] = x
-        train, val = split_indices(k_split, y, val_fraction, split)
+        # a regression has no classes to balance: the shuffled split is then a plain random one
+        strata = y if y.ndim == 1 else np.zeros(samples, np.int32)
+        train, val = split_indices(k_split, strata, val_fraction, split)
         parts["x_train"].append(padded[train])
         parts["y_train"].append(y[train])
         parts["x_val"].append(padded[val])

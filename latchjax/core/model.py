@@ -21,11 +21,21 @@ from latchjax.core.scan import masked_scan
 RECOMPUTE_POLICY = jax.checkpoint_policies.dots_saveable
 
 
-def init_head(key: jax.Array, cell: Cell, head: str) -> dict:
+HEAD_LOSSES = ("softmax", "sigmoid", "mse")
+
+
+def head_size(head: str, size: int = 2) -> int:
+    """The head's width: 1 for ``sigmoid`` (Dense(1) + BCE), else the output's ``size`` (K classes for
+    ``softmax``, d outputs for ``mse``)."""
+    return 1 if head == "sigmoid" else size
+
+
+def init_head(key: jax.Array, cell: Cell, head: str, size: int = 2) -> dict:
     """The read-out as the cell's framework initialises it: Keras's Dense (glorot_uniform kernel, zero
     bias) or PyTorch's ``nn.Linear(units, n_out)`` (weight and bias U(-1/sqrt(units), 1/sqrt(units)));
-    stored as ``kernel (units, n_out)`` and ``bias (n_out,)`` either way."""
-    units, n_out = cell.units, (2 if head == "softmax" else 1)
+    stored as ``kernel (units, n_out)`` and ``bias (n_out,)`` either way. ``n_out`` is
+    :func:`head_size` of ``head`` and the output's ``size`` (2 classes by default)."""
+    units, n_out = cell.units, head_size(head, size)
     if FLAVORS[cell.flavor].layout == "torch":
         k_weight, k_bias = jax.random.split(key)
         return {"kernel": torch_uniform(k_weight, (n_out, units), units).T,
@@ -43,7 +53,10 @@ def head_logits(params: Any, h: jax.Array) -> jax.Array:
 
 
 def head_loss(head: str, logits: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Per-sample loss and correctness of Dense(2)+softmax+CE or Dense(1)+sigmoid+BCE."""
+    """Per-sample loss and correctness of Dense(K)+softmax+CE (labels ``y (n,)``), Dense(1)+sigmoid+BCE, or
+    Dense(d)+MSE (``mse``: targets ``y (n, d)``, loss the mean over the d outputs, correctness NaN)."""
+    if head == "mse":
+        return jnp.mean((logits - y) ** 2, axis=-1), jnp.full(logits.shape[:-1], jnp.nan, jnp.float32)
     if head == "softmax":
         logp = jax.nn.log_softmax(logits)
         loss = -jnp.take_along_axis(logp, y[:, None], axis=1)[:, 0]

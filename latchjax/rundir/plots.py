@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from latchjax.rundir.tables import data_caption  # noqa: E402
+from latchjax.rundir.tables import data_caption, rule_caption  # noqa: E402
 from latchjax.sweep.results import SweepResult, wilson_interval  # noqa: E402
 
 FIGURES = ("success_frequency", "mean_val_acc", "val_acc_distribution")
@@ -69,25 +69,31 @@ def success_frequency(result: SweepResult, threshold: float, title: str = "") ->
         ax.fill_between(lengths, freq["ci_low"][idx], freq["ci_high"][idx], color=line.get_color(), alpha=0.2)
 
     n = len(result.coords["seed"])
-    return _curve_figure(result, draw, f"success = final val acc >= {threshold:g}; {n} seeds; band: Wilson 95% CI",
+    return _curve_figure(result, draw, f"success = {rule_caption(result, threshold)}; {n} seeds; band: Wilson 95% CI",
                          "success frequency", title)
 
 
 def mean_val_acc(result: SweepResult, title: str = "") -> plt.Figure:
-    val = result.final("val_acc")
+    """Mean final validation accuracy (a regression: validation loss) +- std vs length."""
+    what = "accuracy" if result.classifies else "loss"
+    val = result.final("val_acc" if result.classifies else "val_loss")
 
     def draw(ax, lengths, label, idx):
         ax.errorbar(lengths, np.nanmean(val[idx], axis=-1), yerr=np.nanstd(val[idx], axis=-1), fmt="o-", ms=3,
                     capsize=2, label=label)
 
     n = len(result.coords["seed"])
-    return _curve_figure(result, draw, f"mean final val accuracy over {n} seeds; bars: standard deviation",
-                         "validation accuracy", title)
+    fig = _curve_figure(result, draw, f"mean final val {what} over {n} seeds; bars: standard deviation",
+                        f"validation {what}", title)
+    if not result.classifies:
+        fig.axes[0].autoscale(axis="y")
+    return fig
 
 
 def val_acc_distribution(result: SweepResult, title: str = "") -> plt.Figure:
     lengths = np.asarray(result.coords["length"])
-    val = result.final("val_acc")
+    what = "accuracy" if result.classifies else "loss"
+    val = result.final("val_acc" if result.classifies else "val_loss")
     series = list(_series(result))
     fig, axes = plt.subplots(1, len(series), figsize=(4.2 * len(series), 3.8), squeeze=False, sharey=True)
     rng = np.random.default_rng(0)
@@ -99,8 +105,9 @@ def val_acc_distribution(result: SweepResult, title: str = "") -> plt.Figure:
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("sequence length")
         ax.grid(alpha=0.3)
-        ax.set_ylim(-0.03, 1.03)
-    axes[0][0].set_ylabel("final val accuracy (one dot per seed)")
+        if result.classifies:
+            ax.set_ylim(-0.03, 1.03)
+    axes[0][0].set_ylabel(f"final val {what} (one dot per seed)")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -200,6 +207,17 @@ def draw_bengio(lengths, by_length, w0s, noises, grid, settings: dict, out: Path
     return paths
 
 
+def _binary(labels) -> bool:
+    return np.ndim(labels) == 1 and bool(np.isin(labels, (0, 1)).all())
+
+
+def _label_color(labels, k: int) -> str:
+    """Green/red for a binary label, one colour per class for K classes, blue for a regression target."""
+    if _binary(labels):
+        return "C2" if labels[k] == 1 else "C3"
+    return f"C{int(labels[k]) % 10}" if np.ndim(labels) == 1 else "C0"
+
+
 def draw_diagnostics(report: dict, labels, diagram, length: int, out: Path, fmt: str = "png") -> list[Path]:
     """Gradient norm over time, state trajectories and (one-unit SimpleRNN) fixed points of trained models."""
     paths = []
@@ -224,10 +242,12 @@ def draw_diagnostics(report: dict, labels, diagram, length: int, out: Path, fmt:
             ax = axes[row][col]
             for j in range(min(8, traj["h"].shape[1])):
                 k = j if j % 2 == 0 else len(labels) - j  # both classes (rows come positives first)
-                ax.plot(traj["h"][:, k, 0], color="C2" if labels[k] == 1 else "C3", alpha=0.7, lw=1)
+                ax.plot(traj["h"][:, k, 0], color=_label_color(labels, k), alpha=0.7, lw=1)
             ax.set_title(f"{name} seed {i} ({'success' if r['success'][i] else 'failure'})", fontsize=8)
             ax.grid(alpha=0.3)
-    fig.suptitle(f"h_t (first unit) on test sequences, green: label 1, red: label 0; T = {length}", fontsize=10)
+    colours = ("green: label 1, red: label 0" if _binary(labels) else "colour: class" if np.ndim(labels) == 1
+               else "a regression")
+    fig.suptitle(f"h_t (first unit) on test sequences, {colours}; T = {length}", fontsize=10)
     fig.tight_layout()
     paths.append(out / f"trajectories.{fmt}")
     fig.savefig(paths[-1], dpi=110, bbox_inches="tight")

@@ -22,11 +22,30 @@ FINAL_COLUMNS = ("val_acc", "val_loss", "train_acc", "train_loss", "diverged", "
 SUMMARY_COLUMNS = ("n", "successes", "success_freq", "ci_low", "ci_high", "mean_val_acc", "std_val_acc")
 
 
+def final_columns(result: SweepResult) -> tuple[str, ...]:
+    """The per-model metric columns of ``results.csv`` before ``diverged, success``: :data:`FINAL_COLUMNS`'s for
+    a classification (without accuracies for a regression), then the success rule's metrics (``test_errors``...)."""
+    names = [n for n in FINAL_COLUMNS[:4] if result.classifies or not n.endswith("_acc")]
+    return (*names, *result.rule_metrics())
+
+
+def summary_columns(result: SweepResult) -> tuple[str, ...]:
+    """:data:`SUMMARY_COLUMNS`, with the validation loss's mean and std instead of the accuracy's for a
+    regression."""
+    return SUMMARY_COLUMNS if result.classifies else (*SUMMARY_COLUMNS[:5], "mean_val_loss", "std_val_loss")
+
+
+def rule_caption(result: SweepResult, threshold: float) -> str:
+    """What a success is in this run, in words."""
+    rule = result.output_info()["rule"]
+    return f"final val acc >= {threshold:g}" if rule is None else rule
+
+
 def table_texts(result: SweepResult, threshold: float) -> dict[str, str]:
     """The text of ``results.csv``, ``history.csv`` and ``summary.csv``, by file name."""
     c = result.coords
     success = result.success(threshold)
-    final = {name: result.final(name) for name in ("val_acc", "val_loss", "train_acc", "train_loss")}
+    final = {name: result.final(name) for name in final_columns(result)}
     model_rows, history_rows = [], []
     grid = itertools.product(*(range(len(c[d])) for d in DIMS[:-1]))
     cells = result.cell_info()
@@ -38,9 +57,9 @@ def table_texts(result: SweepResult, threshold: float) -> dict[str, str]:
         model_rows.append([fmt(v) for v in key + values])
         for e, epoch in enumerate(c["epoch"]):
             history_rows.append([fmt(v) for v in key + [epoch] + [result.metrics[n][idx + (e,)] for n in final]])
-    return {"results.csv": csv_text(MODEL_COLUMNS + FINAL_COLUMNS, model_rows),
+    return {"results.csv": csv_text(MODEL_COLUMNS + (*final, "diverged", "success"), model_rows),
             "history.csv": csv_text(MODEL_COLUMNS + ("epoch", *final), history_rows),
-            "summary.csv": csv_text(("cell", "length", "lr", "forget_bias") + SUMMARY_COLUMNS,
+            "summary.csv": csv_text(("cell", "length", "lr", "forget_bias") + summary_columns(result),
                                     summary_rows(result, threshold))}
 
 
@@ -48,7 +67,7 @@ def summary_rows(result: SweepResult, threshold: float) -> list[list]:
     """One row per (cell, length, lr, forget_bias) with success statistics over seeds."""
     c = result.coords
     freq = result.success_frequency(threshold)
-    val = result.final("val_acc")
+    val = result.final("val_acc" if result.classifies else "val_loss")
     mean, std = np.nanmean(val, axis=-1), np.nanstd(val, axis=-1)
     rows = []
     for idx in itertools.product(*(range(len(c[d])) for d in DIMS[:4])):
@@ -73,12 +92,12 @@ def summary_text(result: SweepResult, config: dict) -> str:
     rows = summary_rows(result, config["threshold"])
     varies = [len(result.coords["lr"]) > 1, len(result.coords["forget_bias"]) > 1]
     header = ["cell", "length"] + [n for n, v in zip(("lr", "b_f"), varies) if v] + \
-             ["success", "freq", "95% CI", "val acc mean±std"]
+             ["success", "freq", "95% CI", "val acc mean±std" if result.classifies else "val loss mean±std"]
     lines = [header]
     for cell, length, lr, fb, n, k, freq, lo, hi, mean, std in rows:
         lines.append([cell, str(length)] + [str(x) for x, v in zip((lr, fb), varies) if v] +
                      [f"{k}/{n}", f"{float(freq):.2f}", f"[{float(lo):.2f}, {float(hi):.2f}]",
                       f"{float(mean):.3f}±{float(std):.3f}"])
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
-    title = f"{config['preset']}: success = final val acc >= {config['threshold']:g}; {data_caption(config)}"
+    title = f"{config['preset']}: success = {rule_caption(result, config['threshold'])}; {data_caption(config)}"
     return "\n".join([title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in lines])

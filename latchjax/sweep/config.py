@@ -20,9 +20,20 @@ import jax
 import numpy as np
 
 from latchjax.core.cells import FLAVORS, Cell, make_cell
-from latchjax.core.data import SPLITS
+from latchjax.core.data import SPLITS, check_task_data
 from latchjax.core.optim import OPTIMIZERS
 from latchjax.core.tasks import TASK_OPTIONS, TASKS, Task, make_task
+from latchjax.core.tasks.output import (
+    AbsError,
+    Accuracy,
+    LossRatio,
+    Output,
+    Rule,
+    describe_rule,
+    task_name,
+    task_output,
+    task_rule,
+)
 from latchjax.core.tasks.prototypes import has_prototypes
 from latchjax.core.vocabulary import Checks, Setting, SettingsError, setting, settings_of
 
@@ -41,6 +52,8 @@ def default_length_buckets() -> int:
 
 
 GRADIENTS = ("auto", "reverse", "forward")
+DEFAULT_THRESHOLD = 0.9
+PROBE_ROWS = 32  # rows of a declaring task drawn by SweepConfig to check its data before anything is written
 
 
 def default_unroll() -> int:
@@ -77,7 +90,10 @@ class SweepConfig:
     classified right / wrong (:func:`latchjax.core.tasks.prototypes.orient_head`). ``data``: ``shared`` (the
     question's: one dataset per length, common to every repeat) or ``per-seed`` (repeat ``i`` draws its
     own dataset from ``fold_in(fold_in(key(data_seed), length), i)``, so repeats are independent in data too).
-    ``threshold``: a model succeeds when its final validation accuracy reaches it.
+    ``threshold``: a model succeeds when its final validation accuracy reaches it. A task that declares its
+    output and success rule (:class:`~latchjax.core.tasks.output.TaskSpec`: K classes, a regression) trains a
+    Dense(K) / Dense(d) head and is judged by its own rule (:attr:`output`, :attr:`rule`); ``threshold`` then only
+    applies to an accuracy rule.
     """
 
     task: str | Task = field(default="latch", metadata=setting(
@@ -107,7 +123,8 @@ class SweepConfig:
         "forget_bias", float, "forget-gate bias init values, trained side by side", is_list=True,
         shown="the flavour's: 1 for Keras, PyTorch's random draw for torch"))
     head: str = field(default="softmax", metadata=setting(
-        "head", str, "softmax (Dense(2) + cross-entropy) or sigmoid (Dense(1) + BCE)"))
+        "head", str, "softmax (Dense(K) + cross-entropy; a regression task: Dense(d) + MSE) or sigmoid (Dense(1) + "
+        "BCE, binary tasks only)"))
     optimizer: str | Callable[[Any], Any] = field(default="flavor", metadata=setting(
         "optimizer", str, "flavor (Keras's Adam, or PyTorch's for torch), keras_adam, torch_adam or sgd"))
     seed: int = field(default=0, metadata=setting(
@@ -126,8 +143,9 @@ class SweepConfig:
     data: str = field(default="shared", metadata=setting(
         "data", str, "shared (one dataset per length for every seed, as the question) or per-seed (each seed "
         "draws its own dataset)"))
-    threshold: float = field(default=0.9, metadata=setting(
-        "threshold", float, "success = final validation accuracy >= threshold"))
+    threshold: float = field(default=DEFAULT_THRESHOLD, metadata=setting(
+        "threshold", float, "success = final validation accuracy >= threshold (tasks with their own success rule, "
+        "e.g. adding, keep the default)"))
     resolved: Resolved = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -185,11 +203,6 @@ class SweepConfig:
                    f"{self.batch_size} is larger than the training set ({self.n_train} samples)")
         check.need(all(float(lr) > 0 for lr in self.lrs), "lrs", f"must be > 0, got {list(self.lrs)}")
         check.need(0 < self.threshold <= 1, "threshold", f"must be in (0, 1], got {self.threshold!r}")
-        n_val = self.samples - self.n_train
-        chance = chance_of_passing(n_val, self.threshold)
-        check.need(chance < 0.05, "val_fraction",
-                   f"{n_val} validation samples cannot carry the threshold {self.threshold:g}: a model guessing at "
-                   f"random would reach it with probability {chance:.2g}; use more --samples or a larger fraction")
         noise = self.task_kwargs.get("noise", 0)
         if not (isinstance(noise, (int, float)) and np.isfinite(noise) and noise >= 0):
             raise SettingsError(f"must be a finite number >= 0, got {noise!r}", "noise")
@@ -207,31 +220,83 @@ class SweepConfig:
         if self.head_init != "random":
             check.need(has_prototypes(self.task), "head_init",
                        f"{self.head_init} needs a task with class prototypes (latch, bit_relay, two_sequence)")
+        check_output(self, task, check)
         object.__setattr__(self, "resolved", Resolved(cells, task, int(x[-1])))
 
     @property
     def n_train(self) -> int:
         return int(self.samples * (1.0 - self.val_fraction))
 
+    @property
+    def output(self) -> Output:
+        """What the task declares it outputs (:class:`~latchjax.core.tasks.output.Output`; a plain task: a binary
+        class)."""
+        return task_output(self.resolved.task)
+
+    @property
+    def rule(self) -> Rule | None:
+        """The task's success rule, or ``None`` for today's: final validation accuracy >= ``threshold``."""
+        return task_rule(self.resolved.task)
+
+    @property
+    def loss_head(self) -> str:
+        """The head the model trains (:data:`latchjax.core.model.HEAD_LOSSES`): ``head`` for a class output,
+        ``mse`` for a regression."""
+        return "mse" if self.output.kind == "regress" else self.head
+
     def replace(self, **changes) -> SweepConfig:
         return dataclasses.replace(self, **changes)
 
 
+def check_output(cfg: SweepConfig, task: Task, check: Checks) -> None:
+    """What the task declares (:mod:`latchjax.core.tasks.output`) against the head, the threshold and the
+    validation set: ``sigmoid`` only for a binary class; ``threshold`` only where the success rule is today's
+    accuracy (whose chance of being reached by guessing must stay under 5%); a rule's own values in range."""
+    output, rule, n_val = task_output(task), task_rule(task), cfg.samples - cfg.n_train
+    name = task_name(task)
+    check.need(cfg.head != "sigmoid" or output.binary, "head",
+               f"sigmoid (Dense(1) + BCE) is for binary tasks; task {name} declares {output}")
+    if rule is None:
+        chance = chance_of_passing(n_val, cfg.threshold, 1.0 / output.size)
+        check.need(chance < 0.05, "val_fraction",
+                   f"{n_val} validation samples cannot carry the threshold {cfg.threshold:g}: a model guessing at "
+                   f"random would reach it with probability {chance:.2g}; use more --samples or a larger fraction")
+        return
+    check.need(cfg.threshold == DEFAULT_THRESHOLD, "threshold",
+               f"task {name} has its own success rule ({describe_rule(rule, cfg.threshold)}); --threshold is for "
+               "accuracy rules only")
+    if isinstance(rule, Accuracy):
+        check.need(output.kind == "class" and 0 < rule.threshold <= 1, "task",
+                   f"{name}: Accuracy({rule.threshold!r}) needs a class output and a threshold in (0, 1]")
+    if isinstance(rule, AbsError):
+        check.need(rule.tolerance > 0 and isinstance(rule.allowed, int) and 0 <= rule.allowed < n_val, "task",
+                   f"{name}: AbsError needs a tolerance > 0 and 0 <= allowed < {n_val} (the validation sequences), "
+                   f"got {rule}")
+    if isinstance(rule, LossRatio):
+        values = [float(rule.value(length)) for length in cfg.lengths]
+        check.need(rule.ratio > 0 and all(np.isfinite(v) and v > 0 for v in values), "task",
+                   f"{name}: LossRatio needs a ratio > 0 and a finite baseline > 0 at every length, got {rule.ratio!r} "
+                   f"and {values[:4]}")
+
+
 def _input_shape(task: Task, length: int) -> tuple[int, ...]:
-    """The shape of a task's inputs, traced without running it; a task written in NumPy (not traceable) is run
-    once on two sequences instead (datasets are drawn eagerly, so such a task works)."""
-    try:
-        return jax.eval_shape(lambda: task(jax.random.key(0), 2, length))[0].shape
-    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError,
-            jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
-        return np.shape(task(jax.random.key(0), 2, length)[0])
+    """The shape of a task's inputs, from :data:`PROBE_ROWS` sequences of ``length`` drawn and checked against
+    what the task declares (:func:`~latchjax.core.data.check_task_data`)."""
+    # drawn once on a few rows, so that data which do not match what the task declares are refused before anything
+    # is written (make_dataset checks every row again as it draws them)
+    return check_task_data(task, *task(jax.random.key(0), PROBE_ROWS, length), PROBE_ROWS, length)[0].shape
 
 
-def chance_of_passing(n_val: int, threshold: float) -> float:
-    """The probability that a model guessing each of ``n_val`` validation labels at random (p = 1/2) reaches
-    accuracy ``threshold``: P(Binomial(n_val, 1/2) >= ceil(threshold * n_val))."""
+def chance_of_passing(n_val: int, threshold: float, p: float = 0.5) -> float:
+    """The probability that a model guessing each of ``n_val`` validation labels at random (right with
+    probability ``p``: 1/K for K classes) reaches accuracy ``threshold``: P(Binomial(n_val, p) >= ceil(threshold *
+    n_val))."""
     need = math.ceil(threshold * n_val - 1e-9)
-    log_terms = (math.lgamma(n_val + 1) - math.lgamma(k + 1) - math.lgamma(n_val - k + 1) - n_val * math.log(2)
+
+    def log_p(k: int) -> float:
+        return -n_val * math.log(2) if p == 0.5 else k * math.log(p) + (n_val - k) * math.log1p(-p)
+
+    log_terms = (math.lgamma(n_val + 1) - math.lgamma(k + 1) - math.lgamma(n_val - k + 1) + log_p(k)
                  for k in range(max(need, 0), n_val + 1))
     total = 0.0
     for log_term in log_terms:  # past the mode the terms only fall: stop once they no longer count

@@ -23,7 +23,7 @@ from latchjax.core.cells import Cell
 from latchjax.core.cells.common import DOT_ROWS
 from latchjax.core.vocabulary import SettingsError
 from latchjax.sweep.config import SweepConfig
-from latchjax.sweep.trainer import METRICS, forget_bias_values, forward_mode
+from latchjax.sweep.trainer import forget_bias_values, forward_mode, metric_names
 
 
 def bucket_lengths(lengths: tuple[int, ...], buckets: int) -> list[tuple[int, ...]]:
@@ -181,7 +181,7 @@ def result_bytes(cfg: SweepConfig, n_in: int) -> int:
     for cell in cfg.resolved.cells:
         n_params = sum(int(np.prod(a.shape)) for a in jax.tree.leaves(
             jax.eval_shape(lambda cell=cell: cell.init(jax.random.key(0), n_in, 1.0))))
-        per_model = 4 * (len(METRICS) * cfg.epochs + 1 + n_params + 3 * cell.units)
+        per_model = 4 * (len(metric_names(cfg)) * cfg.epochs + 1 + n_params + 3 * cell.units)
         total += len(cfg.lengths) * len(cfg.lrs) * len(forget_bias_values(cfg, cell)) * cfg.seeds * per_model
     return 3 * total
 

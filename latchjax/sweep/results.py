@@ -14,9 +14,12 @@ from typing import Any
 import numpy as np
 
 from latchjax.core.stats import wilson_interval
+from latchjax.core.tasks.output import describe_rule
 
 DIMS = ("cell", "length", "lr", "forget_bias", "seed", "epoch")
 CELL_INFO = ("kind", "flavor", "units", "has_forget_bias")
+BINARY_OUTPUT = {"kind": "class", "size": 2, "rule": None}
+RULE_METRICS = ("test_errors", "test_max_abs_error", "loss_ratio")  # what the success rules record
 
 
 def cell_info(cell) -> dict[str, Any]:
@@ -65,8 +68,27 @@ class SweepResult:
             "seed": list(range(cfg.seeds)),
             "epoch": list(range(1, cfg.epochs + 1)),
         }
+        output, rule = cfg.output, cfg.rule
+        if not output.binary or rule is not None:  # a plain binary run's coords stay as they always were
+            coords["output"] = {"kind": output.kind, "size": output.size,
+                                "rule": None if rule is None else describe_rule(rule, cfg.threshold)}
         return cls(coords, {k: v[None] for k, v in metrics.items()}, {name: params},
                    {name: {"compile_s": compile_s, "run_s": run_s}})
+
+    def output_info(self) -> dict[str, Any]:
+        """What the run's task declared (:mod:`latchjax.core.tasks.output`): ``kind`` (``class`` or ``regress``),
+        ``size`` and ``rule`` (the success rule in words; ``None``: final val accuracy >= the threshold).
+        Recorded in ``coords["output"]`` only for tasks that declare more than one binary class."""
+        return self.coords.get("output", BINARY_OUTPUT)
+
+    @property
+    def classifies(self) -> bool:
+        """Whether the run's models classify (and so have accuracies): not a regression."""
+        return self.output_info()["kind"] == "class"
+
+    def rule_metrics(self) -> list[str]:
+        """The per-epoch metrics of the task's success rule (e.g. ``test_errors``), in the order recorded."""
+        return [name for name in self.metrics if name in RULE_METRICS]
 
     @classmethod
     def concat(cls, parts: list[SweepResult]) -> SweepResult:
@@ -86,15 +108,22 @@ class SweepResult:
         """An ``xarray.Dataset`` (needs ``pip install 'latchjax[notebook]'``): the metrics over
         :data:`DIMS`, ``diverged`` and ``success`` (final val accuracy >= ``threshold``, not diverged) without
         the epoch axis; the cells' :data:`CELL_INFO` are coordinates along ``cell``, e.g.
-        ``ds.success.sel(cell="lstm").mean("seed")`` or ``ds.success.where(ds.has_forget_bias, drop=True)``."""
+        ``ds.success.sel(cell="lstm").mean("seed")`` or ``ds.success.where(ds.has_forget_bias, drop=True)``. A run of
+        a task that declares its output has ``output`` and ``success_rule`` attributes, and ``success`` is its
+        rule's (a regression's accuracies are NaN)."""
         xr = _xarray()
         coords: dict[str, Any] = {d: np.asarray(self.coords[d]) for d in DIMS}
         info = self.cell_info()
         for key in CELL_INFO:
             coords[key] = ("cell", np.asarray([i[key] for i in info]))
-        data = {name: (DIMS[: arr.ndim], arr) for name, arr in self.metrics.items()}
+        data = {name: (DIMS[: arr.ndim], arr) for name, arr in self.metrics.items() if name != "success"}
         data["success"] = (DIMS[:-1], self.success(threshold))
-        return xr.Dataset(data, coords=coords, attrs={"threshold": float(threshold)})
+        attrs: dict[str, Any] = {"threshold": float(threshold)}
+        if "output" in self.coords:  # a task that declares more than one binary class
+            info = self.output_info()
+            attrs |= {"output": f"{info['kind']} {info['size']}", "success_rule": info["rule"] or
+                      f"final val acc >= {threshold:g}"}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
 
     def final(self, name: str) -> np.ndarray:
         """The last epoch's value of a metric: shape (cell, length, lr, forget_bias, seed)."""
@@ -105,7 +134,11 @@ class SweepResult:
         return self.metrics["diverged"]
 
     def success(self, threshold: float = 0.9) -> np.ndarray:
-        """Final validation accuracy >= threshold; a diverged model is never a success."""
+        """Final validation accuracy >= threshold; a diverged model is never a success. A run of a task with its
+        own success rule (:mod:`latchjax.core.tasks.output`) recorded each model's ``success`` as it trained:
+        that is used instead, and ``threshold`` is ignored."""
+        if "success" in self.metrics:
+            return (self.final("success") > 0.5) & ~self.diverged
         val = np.nan_to_num(self.final("val_acc"), nan=-1.0)
         return (val >= threshold) & ~self.diverged
 

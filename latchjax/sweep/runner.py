@@ -25,7 +25,6 @@ from latchjax.sweep.config import SweepConfig
 from latchjax.sweep.plan import Chunk, plan_sweep
 from latchjax.sweep.results import SweepResult
 from latchjax.sweep.trainer import (
-    METRICS,
     Data,
     Hparams,
     Program,
@@ -33,6 +32,7 @@ from latchjax.sweep.trainer import (
     forget_bias_values,
     make_program,
     make_train,
+    metric_names,
     model_grid,
 )
 
@@ -114,8 +114,11 @@ def data_shapes(cfg: SweepConfig, lengths: tuple[int, ...], n_in: int, repeats: 
     n_val, t_max = cfg.samples - cfg.n_train, max(lengths)
     f32, i32 = jnp.float32, jnp.int32
     shape = jax.ShapeDtypeStruct
+    output = cfg.output  # class labels (n,) int32, or regression targets (n, d) float32
+    y_dtype, y_tail = (i32, ()) if output.kind == "class" else (f32, (output.size,))
     return Data(shape((len(lengths),), i32), shape((*lead, cfg.n_train, t_max, n_in), f32),
-                shape((*lead, cfg.n_train), i32), shape((*lead, n_val, t_max, n_in), f32), shape((*lead, n_val), i32))
+                shape((*lead, cfg.n_train, *y_tail), y_dtype), shape((*lead, n_val, t_max, n_in), f32),
+                shape((*lead, n_val, *y_tail), y_dtype))
 
 
 def _train_chunk(cfg: SweepConfig, chunk: Chunk, program: Program, args: tuple, store: Any,
@@ -166,7 +169,7 @@ def collect(cfg: SweepConfig, plan: list[Chunk], store: Any,
         fbs = forget_bias_values(cfg, cell)
         shape = (len(cfg.lrs), len(fbs), cfg.seeds)
         metrics = {}
-        for name in (*METRICS, "diverged"):  # (length, model[, epoch]) -> (length, lr, fb, seed[, epoch])
+        for name in (*metric_names(cfg), "diverged"):  # (length, model[, epoch]) -> (length, lr, fb, seed[, epoch])
             arr = np.stack([per_length[n][name] for n in cfg.lengths])
             arr = arr.reshape(len(cfg.lengths), *shape, *arr.shape[2:])
             if len(fbs) < len(cfg.forget_biases):  # the bias has no effect on this cell: same model for every value

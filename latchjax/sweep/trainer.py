@@ -24,9 +24,10 @@ import optax
 
 from latchjax.core.cells import Cell
 from latchjax.core.forward import forward_is_cheaper, forward_value_and_grad
-from latchjax.core.model import init_head, model_loss
+from latchjax.core.model import head_logits, head_loss, init_head, model_loss, run_cell
 from latchjax.core.optim import resolve_optimizer
 from latchjax.core.shuffle import epoch_order
+from latchjax.core.tasks.output import evaluate_rule
 from latchjax.core.tasks.prototypes import orient_head
 from latchjax.sweep.config import SweepConfig
 
@@ -35,6 +36,13 @@ METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 # loss or validation loss exceeds this many nats per sample (chance is ln 2 = 0.69 for two classes): a runaway
 # model (lr 1000 reaches losses of 1e2-1e30) is a failure whatever its accuracy.
 DIVERGED_LOSS = 100.0
+
+
+def metric_names(cfg: SweepConfig) -> tuple[str, ...]:
+    """The per-epoch metrics a sweep's models record: :data:`METRICS`, and for a task with its own success
+    rule (:attr:`SweepConfig.rule`) ``success`` (1.0 or 0.0) and the rule's metrics (e.g. ``test_errors``)."""
+    rule = cfg.rule
+    return METRICS if rule is None else (*METRICS, "success", *rule.metrics)
 
 
 class Hparams(NamedTuple):
@@ -67,7 +75,8 @@ def initial_params(cell: Cell, cfg: SweepConfig, key: jax.Array, forget_bias: fl
     """
     k_init, _ = jax.random.split(key)  # the other half shuffles the minibatches
     k_cell, k_head = jax.random.split(k_init)
-    params = {"cell": cell.init(k_cell, n_in, forget_bias), "head": init_head(k_head, cell, cfg.head)}
+    params = {"cell": cell.init(k_cell, n_in, forget_bias),
+              "head": init_head(k_head, cell, cfg.loss_head, cfg.output.size)}
     if cfg.head_init != "random":
         params = orient_head(cell, params, cfg.task, cfg.task_kwargs, cfg.head, cfg.head_init, length, max_length)
     return params
@@ -98,6 +107,7 @@ def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
     n_batches = -(-n_train // batch)  # Keras keeps a last, smaller batch
     n_pad = n_batches * batch - n_train
     make_optimizer = resolve_optimizer(cfg.optimizer, cell.flavor)
+    head, rule = cfg.loss_head, cfg.rule
 
     def init(hparams: Hparams, data: Data) -> tuple:
         n_in, max_length = data.x_train.shape[-1], data.x_train.shape[-2]
@@ -110,14 +120,14 @@ def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
         weights = jnp.concatenate([jnp.ones(n_train), jnp.zeros(n_pad)]).reshape(n_batches, batch)
 
         def batch_loss(params, x, y, weight):
-            return model_loss(cell, cfg.head, params, x, y, weight, start, cfg.unroll)
+            return model_loss(cell, head, params, x, y, weight, start, cfg.unroll)
 
         def minibatch(state, inputs):
             params, opt_state = state
             idx, weight = inputs
             x, y = data.x_train[idx], data.y_train[idx]
             if forward_mode(cell, cfg, x.shape[-1]):
-                (loss, acc), grads = forward_value_and_grad(cell, cfg.head, params, x, y, weight, start, cfg.unroll)
+                (loss, acc), grads = forward_value_and_grad(cell, head, params, x, y, weight, start, cfg.unroll)
             else:
                 (loss, acc), grads = jax.value_and_grad(batch_loss, has_aux=True)(params, x, y, weight)
             updates, opt_state = tx.update(grads, opt_state, params)
@@ -128,12 +138,22 @@ def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
         sizes = weights.sum(axis=1)
         train_loss = jnp.sum(losses * sizes) / n_train  # Keras's running mean over the epoch
         train_acc = jnp.sum(accs * sizes) / n_train
-        val_loss, val_acc = batch_loss(state[0], data.x_val, data.y_val, jnp.ones(data.y_val.shape[0]))
+        if rule is None:
+            val_loss, val_acc = batch_loss(state[0], data.x_val, data.y_val, jnp.ones(data.y_val.shape[0]))
+        else:  # the task's own success rule, on the same validation outputs
+            params = state[0]
+            out = head_logits(params, run_cell(cell, params["cell"], data.x_val, start, cfg.unroll))
+            per_sample, correct = head_loss(head, out, data.y_val)
+            val_loss, val_acc = jnp.mean(per_sample), jnp.mean(correct)
+            judged = evaluate_rule(rule, cfg.output, out, data.y_val, val_loss, data.length)
         params_finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(state[0])]))
         finite = (jnp.all(jnp.isfinite(losses)) & jnp.isfinite(val_loss) & params_finite
                   & (train_loss <= DIVERGED_LOSS) & (val_loss <= DIVERGED_LOSS))
         metrics = {"train_loss": train_loss, "train_acc": jnp.where(finite, train_acc, jnp.nan),
                    "val_loss": val_loss, "val_acc": jnp.where(finite, val_acc, jnp.nan), "finite": finite}
+        if rule is not None:  # a diverged model fails, and its rule's metrics are NaN
+            metrics["success"] = (finite & judged.pop("success")).astype(jnp.float32)
+            metrics |= {k: jnp.where(finite, v, jnp.nan).astype(jnp.float32) for k, v in judged.items()}
         return state, metrics
 
     return Trainer(init, epoch)
@@ -141,10 +161,10 @@ def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
 
 def finish(state: tuple, metrics: dict) -> dict:
     """A model's outputs from its final state and its per-epoch metrics (each with a trailing epoch axis):
-    every :data:`METRICS` array, ``diverged`` (some epoch was not ``finite``: see :data:`DIVERGED_LOSS`) and the final
+    every metric array (:func:`metric_names`), ``diverged`` (some epoch was not ``finite``: see :data:`DIVERGED_LOSS`) and the final
     ``params``."""
-    return {name: metrics[name] for name in METRICS} | {"diverged": ~jnp.all(metrics["finite"], axis=-1),
-                                                         "params": state[0]}
+    kept = {name: value for name, value in metrics.items() if name != "finite"}
+    return kept | {"diverged": ~jnp.all(metrics["finite"], axis=-1), "params": state[0]}
 
 
 def make_train(cell: Cell, cfg: SweepConfig) -> Callable[[Hparams, Data], dict]:

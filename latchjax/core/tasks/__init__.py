@@ -1,5 +1,6 @@
-"""Sequence-classification tasks, one module per family: the question thread's (:mod:`.question`: ``latch``,
-``bit_relay``) and Bengio 1994's (:mod:`.bengio94`: ``two_sequence``, ``parity``); :data:`TASKS` is the registry.
+"""Sequence tasks, one module per family: the question thread's (:mod:`.question`: ``latch``, ``bit_relay``),
+Bengio 1994's (:mod:`.bengio94`: ``two_sequence``, ``parity``) and Hochreiter & Schmidhuber 1997's (:mod:`.hs97`:
+``adding``, a regression, and ``temporal_order``, 4 classes); :data:`TASKS` is the registry.
 
 A task is any function ``task(key, n, length) -> (x, y)`` with ``x`` of shape
 ``(n, length, n_in)`` (float32) and ``y`` of shape ``(n,)`` (int32 labels 0/1).
@@ -14,6 +15,9 @@ Pass your own function wherever a task name is accepted::
         y = (x[:, 0, 0] > 0).astype(jnp.int32)
         return x, y
 
+A task that asks more than one binary class (K classes, a regression, its own success rule) is a
+:class:`~latchjax.core.tasks.output.TaskSpec` (see :mod:`latchjax.core.tasks.output`).
+
 Task options (``noise``, ``middle``) are bound with ``functools.partial`` or given
 as ``task_kwargs`` in a :class:`~latchjax.sweep.config.SweepConfig`.
 """
@@ -27,12 +31,15 @@ import jax
 
 from latchjax.core.tasks.bengio94 import parity, parity_at, two_sequence, two_sequence_at
 from latchjax.core.tasks.common import positions, signs_positive_first
+from latchjax.core.tasks.hs97 import adding, temporal_order
+from latchjax.core.tasks.output import TaskSpec
 from latchjax.core.tasks.question import bit_relay, latch
 
 Task = Callable[[jax.Array, int, int], tuple[jax.Array, jax.Array]]
 
 
-TASKS: dict[str, Task] = {"latch": latch, "bit_relay": bit_relay, "two_sequence": two_sequence, "parity": parity}
+TASKS: dict[str, Task] = {"latch": latch, "bit_relay": bit_relay, "two_sequence": two_sequence, "parity": parity,
+                          "adding": adding, "temporal_order": temporal_order}
 
 
 # The options of the built-in tasks as users set them (type, help); each task's own keyword default is the
@@ -45,16 +52,17 @@ TASK_OPTIONS: dict[str, tuple[type, str]] = {
 
 
 def make_task(task: str | Task, **kwargs) -> Task:
-    """A task by name (``latch``, ``bit_relay``, ``two_sequence``, ``parity``) or a user function, with
-    options bound."""
+    """A task by name (:data:`TASKS`), a user function or a :class:`TaskSpec`, with options bound."""
     if isinstance(task, str):
         if task not in TASKS:
             raise ValueError(f"task: unknown task {task!r}; allowed: {', '.join(TASKS)} or a function")
         task = TASKS[task]
     elif not callable(task):
         raise ValueError(f"task: expected a task name or a function (key, n, length) -> (x, y), got {task!r}")
+    if isinstance(task, TaskSpec):
+        return task.bind(**kwargs)
     return functools.partial(task, **kwargs) if kwargs else task
 
 
-__all__ = ["Task", "TASKS", "TASK_OPTIONS", "make_task", "latch", "bit_relay", "two_sequence", "parity",
-           "two_sequence_at", "parity_at", "positions", "signs_positive_first"]
+__all__ = ["Task", "TaskSpec", "TASKS", "TASK_OPTIONS", "make_task", "latch", "bit_relay", "two_sequence", "parity",
+           "adding", "temporal_order", "two_sequence_at", "parity_at", "positions", "signs_positive_first"]

@@ -1,0 +1,216 @@
+"""What a task asks of the network: its output (:class:`Output`), read at the last step, and its success rule.
+
+A plain task function ``(key, n, length) -> (x, y)`` asks for one binary class (labels 0/1): ``Output("class",
+2)``, a success being a final validation accuracy >= the sweep's ``threshold``, exactly as latchjax has always
+trained it. A task that asks more is a :class:`TaskSpec`, a callable that carries its output, success rule and
+(optionally) memoryless baseline beside the function::
+
+    def four_way(key, n, length):                    # 4 classes, read from the first input
+        x = jax.random.normal(key, (n, length, 1))
+        y = jnp.digitize(x[:, 0, 0], jnp.array([-0.67, 0.0, 0.67]))
+        return x, y
+
+    task = TaskSpec(four_way, Output("class", 4))    # success: accuracy >= the sweep's threshold
+    adding = TaskSpec(adding_fn, Output("regress", 1), AbsError(0.04))
+
+``Output("class", K)``: integer labels ``y (n,)`` in ``0..K-1``, a Dense(K) head and softmax cross-entropy.
+``Output("regress", d)``: float targets ``y (n, d)``, a Dense(d) head and the mean squared error (mean over the
+``d`` outputs), no accuracy. Success rules, evaluated inside the trainer on the validation set after every
+epoch (the last epoch's value is the run's):
+
+* :class:`Accuracy` ``(threshold=None)``: validation accuracy >= ``threshold`` (``None``: the sweep's
+  ``threshold``, today's rule, evaluated from ``val_acc`` as always);
+* :class:`AbsError` ``(tolerance, allowed=0)`` (Hochreiter & Schmidhuber 1997): a sequence is an error when any
+  output's |error| >= ``tolerance`` at its end; success when at most ``allowed`` validation sequences are errors;
+  for a class task the outputs are the softmax probabilities against the one-hot target;
+* :class:`NoErrors` (Pascanu et al. 2013's "solved"): every validation sequence classified right (class), or
+  every squared error <= 0.04 (regress);
+* :class:`LossRatio` ``(ratio, baseline)``: validation loss <= ``ratio`` x ``baseline``, a number or a function
+  of the length (the task's memoryless baseline).
+
+Each rule names the metrics it records per model (:attr:`metrics`) beside ``success``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+OUTPUT_KINDS = ("class", "regress")
+NO_ERRORS_SQUARED = 0.04  # Pascanu et al. 2013: a regression's squared error above this is an error
+
+
+@dataclass(frozen=True)
+class Output:
+    """What the network outputs at the last step: ``kind`` ``class`` (``size`` = K classes) or ``regress``
+    (``size`` = d outputs)."""
+
+    kind: str = "class"
+    size: int = 2
+
+    def __post_init__(self) -> None:
+        if self.kind not in OUTPUT_KINDS:
+            raise ValueError(f"output: unknown kind {self.kind!r}; allowed: {', '.join(OUTPUT_KINDS)}")
+        least = 2 if self.kind == "class" else 1
+        if not (isinstance(self.size, int) and least <= self.size <= 2**16):
+            raise ValueError(f"output: a {self.kind} output needs an integer size in [{least}, 65536], "
+                             f"got {self.size!r}")
+
+    @property
+    def binary(self) -> bool:
+        return self.kind == "class" and self.size == 2
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.size}" if self.kind == "class" else f"regress {self.size}"
+
+
+BINARY = Output("class", 2)
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """Validation accuracy >= ``threshold`` (``None``: the sweep's ``threshold``). Class outputs only."""
+
+    threshold: float | None = None
+    metrics = ()
+
+    def errors(self, output: Output, out: jax.Array, y: jax.Array) -> dict:
+        acc = jnp.mean(jnp.argmax(out, axis=-1) == y)
+        return {"success": acc >= self.threshold}
+
+
+@dataclass(frozen=True)
+class AbsError:
+    """H&S 1997: a sequence is an error when any output's |error| >= ``tolerance``; success when at most
+    ``allowed`` of the validation sequences are errors. Records ``test_errors`` and ``test_max_abs_error``."""
+
+    tolerance: float = 0.04
+    allowed: int = 0
+    metrics = ("test_errors", "test_max_abs_error")
+
+    def errors(self, output: Output, out: jax.Array, y: jax.Array) -> dict:
+        if output.kind == "class":  # the probabilities against the one-hot (locally coded) target
+            out, y = jax.nn.softmax(out, axis=-1), jax.nn.one_hot(y, output.size)
+        worst = jnp.max(jnp.abs(out - y), axis=-1)
+        errors = jnp.sum(worst >= self.tolerance)
+        return {"success": errors <= self.allowed, "test_errors": errors.astype(jnp.float32),
+                "test_max_abs_error": jnp.max(worst)}
+
+
+@dataclass(frozen=True)
+class NoErrors:
+    """Pascanu et al. 2013's "solved": no validation sequence misclassified (class), or every squared error
+    <= 0.04 (regress). Records ``test_errors``."""
+
+    metrics = ("test_errors",)
+
+    def errors(self, output: Output, out: jax.Array, y: jax.Array) -> dict:
+        if output.kind == "class":
+            wrong = jnp.argmax(out, axis=-1) != y
+        else:
+            wrong = jnp.any((out - y) ** 2 > NO_ERRORS_SQUARED, axis=-1)
+        errors = jnp.sum(wrong)
+        return {"success": errors == 0, "test_errors": errors.astype(jnp.float32)}
+
+
+@dataclass(frozen=True)
+class LossRatio:
+    """Validation loss <= ``ratio`` x ``baseline`` (a number, or a function of the sequence length: the task's
+    memoryless baseline). Records ``loss_ratio`` (validation loss / baseline)."""
+
+    ratio: float = 1.0
+    baseline: float | Callable[[Any], Any] = 1.0
+    metrics = ("loss_ratio",)
+
+    def value(self, length: Any) -> Any:
+        return self.baseline(length) if callable(self.baseline) else self.baseline
+
+    def errors(self, output: Output, out: jax.Array, y: jax.Array, loss: jax.Array, length: Any) -> dict:
+        ratio = loss / self.value(length)
+        return {"success": ratio <= self.ratio, "loss_ratio": ratio}
+
+
+Rule = Accuracy | AbsError | NoErrors | LossRatio
+RULES = (Accuracy, AbsError, NoErrors, LossRatio)
+
+
+def evaluate_rule(rule: Rule, output: Output, out: jax.Array, y: jax.Array, loss: jax.Array, length: Any) -> dict:
+    """``{"success": bool, <the rule's metrics>}`` of one model's validation outputs ``out`` (logits for a class
+    output, predictions for a regression), its targets ``y`` and its mean validation ``loss`` (pure, traceable)."""
+    if isinstance(rule, LossRatio):
+        return rule.errors(output, out, y, loss, length)
+    return rule.errors(output, out, y)
+
+
+def describe_rule(rule: Rule | None, threshold: float) -> str:
+    """The rule in words, as tables and figures caption it."""
+    if rule is None or isinstance(rule, Accuracy):
+        return f"final val acc >= {threshold if rule is None or rule.threshold is None else rule.threshold:g}"
+    if isinstance(rule, AbsError):
+        which = "every validation sequence" if rule.allowed == 0 else f"all but {rule.allowed} validation sequences"
+        return f"|error| < {rule.tolerance:g} on {which}"
+    if isinstance(rule, NoErrors):
+        return "no errors on the validation sequences"
+    return f"val loss <= {rule.ratio:g} x baseline"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task that declares what it asks: ``fn(key, n, length) -> (x, y)`` with its :class:`Output`, its success
+    rule (``None``: :class:`Accuracy` at the sweep's threshold, class outputs only) and its memoryless
+    ``baseline`` loss (a number or a function of the length, for reference; :class:`LossRatio` carries its own).
+    ``label`` names it in messages (default: the function's name). Calling it calls ``fn``; :meth:`bind` fixes
+    options as ``functools.partial`` does for a plain function."""
+
+    fn: Callable[..., Any]
+    output: Output = BINARY
+    success: Rule | None = None
+    baseline: float | Callable[[Any], Any] | None = None
+    label: str | None = None  # the name messages give it (default: the function's)
+
+    def __post_init__(self) -> None:
+        if not callable(self.fn):
+            raise ValueError(f"task: TaskSpec needs a function (key, n, length) -> (x, y), got {self.fn!r}")
+        if not isinstance(self.output, Output):
+            raise ValueError(f"task: output must be an Output, got {self.output!r}")
+        if self.success is not None and not isinstance(self.success, RULES):
+            raise ValueError(f"task: success must be one of {', '.join(r.__name__ for r in RULES)}, "
+                             f"got {self.success!r}")
+        if self.output.kind == "regress" and (self.success is None or isinstance(self.success, Accuracy)):
+            raise ValueError(f"task: {self.name} is a regression: give it a success rule other than accuracy "
+                             "(AbsError, NoErrors or LossRatio)")
+
+    def __call__(self, key: jax.Array, n: int, length: int):
+        return self.fn(key, n, length)
+
+    @property
+    def name(self) -> str:
+        return self.label or task_name(self.fn)
+
+    def bind(self, **kwargs) -> TaskSpec:
+        return replace(self, fn=functools.partial(self.fn, **kwargs)) if kwargs else self
+
+
+def task_output(task: Any) -> Output:
+    """The :class:`Output` a task declares (a plain function: one binary class)."""
+    return task.output if isinstance(task, TaskSpec) else BINARY
+
+
+def task_rule(task: Any) -> Rule | None:
+    """The success rule a task declares, or ``None`` for today's (accuracy >= the sweep's threshold)."""
+    rule = task.success if isinstance(task, TaskSpec) else None
+    return None if isinstance(rule, Accuracy) and rule.threshold is None else rule
+
+
+def task_name(task: Any) -> str:
+    """A task's name for messages: its function's name, through ``functools.partial`` and :class:`TaskSpec`."""
+    while isinstance(task, functools.partial):
+        task = task.func
+    if isinstance(task, TaskSpec):
+        return task.name
+    return getattr(task, "__name__", repr(task))
