@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from latchjax.rundir.progress import SweepProgress, _clock, chunk_work
+from latchjax.rundir.progress import SweepProgress, chunk_work, clock_text
 
 
 class Clock:
@@ -164,10 +164,10 @@ def test_live_bar_on_a_terminal_ends_at_100_percent():
 
 
 def test_clock_format():
-    assert _clock(None) == "?"
-    assert _clock(float("nan")) == "?"
-    assert _clock(61) == "1:01"
-    assert _clock(3725) == "1:02:05"
+    assert clock_text(None) == "?"
+    assert clock_text(float("nan")) == "?"
+    assert clock_text(61) == "1:01"
+    assert clock_text(3725) == "1:02:05"
 
 
 def test_the_time_between_chunks_goes_to_what_follows():

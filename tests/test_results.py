@@ -11,7 +11,7 @@ from latchjax import SweepConfig, make_cell
 from latchjax.analysis.compare import compare_runs
 from latchjax.rundir.files import save_result
 from latchjax.rundir.load import load_dataset, load_result
-from latchjax.rundir.plots import _series
+from latchjax.rundir.plots import curve_series
 from latchjax.rundir.tables import table_texts
 from latchjax.rundir.upgrade import cell_info_from_name, upgrade_coords
 from latchjax.sweep.results import DIMS, SweepResult, cell_info
@@ -92,7 +92,7 @@ def test_old_results_without_cell_info_still_load_and_give_the_same_tables(tmp_p
 
 def test_plots_and_compare_read_the_forget_bias_from_cell_info():
     result = fake_result()
-    labels = [label for label, _ in _series(result)]
+    labels = [label for label, _ in curve_series(result)]
     assert labels == ["srnn lr=0.01", "srnn lr=0.001", "lstm:units=3 lr=0.01 b_f=1", "lstm:units=3 lr=0.01 b_f=2",
                       "lstm:units=3 lr=0.001 b_f=1", "lstm:units=3 lr=0.001 b_f=2"]
     rows = compare_runs((result, SETTINGS), (fake_result(seed=1), SETTINGS))

@@ -25,7 +25,7 @@ from latchjax.sweep.results import SweepResult, wilson_interval  # noqa: E402
 FIGURES = ("success_frequency", "mean_val_acc", "val_acc_distribution")
 
 
-def _series(result: SweepResult):
+def curve_series(result: SweepResult):
     """(label, index) for every (cell, lr, forget_bias) combination; labels only name what varies.
     A cell without a forget-gate bias (SimpleRNN, GRU, chrono LSTM) is drawn once, not per b_f value."""
     c = result.coords
@@ -55,7 +55,7 @@ def _curve_figure(result: SweepResult, draw, subtitle: str, ylabel: str, title: 
     """One line per (cell, lr, forget_bias) series against length; ``draw(ax, lengths, label, idx)``."""
     lengths = np.asarray(result.coords["length"])
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for label, idx in _series(result):
+    for label, idx in curve_series(result):
         draw(ax, lengths, label, idx)
     _finish(ax, result, f"{title}\n{subtitle}", ylabel)
     return fig
@@ -94,7 +94,7 @@ def val_acc_distribution(result: SweepResult, title: str = "") -> plt.Figure:
     lengths = np.asarray(result.coords["length"])
     what = "accuracy" if result.classifies else "loss"
     val = result.final("val_acc" if result.classifies else "val_loss")
-    series = list(_series(result))
+    series = list(curve_series(result))
     fig, axes = plt.subplots(1, len(series), figsize=(4.2 * len(series), 3.8), squeeze=False, sharey=True)
     rng = np.random.default_rng(0)
     step = np.min(np.diff(np.sort(lengths))) if len(lengths) > 1 else 1.0

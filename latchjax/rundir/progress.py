@@ -38,7 +38,8 @@ def chunk_work(models: int, max_length: int, epochs: int) -> float:
     return float(models) * max_length * epochs
 
 
-def _clock(seconds: float | None) -> str:
+def clock_text(seconds: float | None) -> str:
+    """Seconds as the bar shows them (``1:05``, ``2:03:04``; ``?`` when unknown)."""
     if seconds is None or seconds != seconds or seconds == float("inf"):
         return "?"
     minutes, secs = divmod(int(round(seconds)), 60)
@@ -201,7 +202,7 @@ class SweepProgress:
         return console.is_terminal and not console.is_dumb_terminal
 
     def _summary(self, now: float) -> str:
-        return f"{100 * self.fraction():3.0f}% {self.status} | elapsed {_clock(now - self.t0)} ETA {_clock(self.eta(now))}"
+        return f"{100 * self.fraction():3.0f}% {self.status} | elapsed {clock_text(now - self.t0)} ETA {clock_text(self.eta(now))}"
 
     def _maybe_log(self, now: float) -> None:
         fraction = self.fraction()
@@ -226,7 +227,7 @@ class SweepProgress:
 
         class EtaColumn(ProgressColumn):
             def render(self, task) -> Text:
-                return Text(f"ETA {_clock(owner.eta())}", style="progress.remaining")
+                return Text(f"ETA {clock_text(owner.eta())}", style="progress.remaining")
 
         console = Console(file=self.file)
         if not console.is_jupyter and not console.is_terminal:  # live=True asked for a bar on a non-terminal
@@ -251,7 +252,7 @@ class SweepProgress:
             self._progress.stop()
         elif not self.live and self.done > 0:
             compile_s = sum(self.compile_times)
-            self._line(f"{100 * self.fraction():3.0f}% done | elapsed {_clock(now - self.t0)} "
+            self._line(f"{100 * self.fraction():3.0f}% done | elapsed {clock_text(now - self.t0)} "
                        f"(compiling {compile_s:.1f} s, training {self.training_seconds(now):.1f} s)", now)
 
     def __enter__(self) -> SweepProgress:
