@@ -57,6 +57,7 @@ def test_bengio_flags_default_to_the_config():
     assert settings["seeds"].default == 100  # what the README documents ("100 seeds per length")
 
 
+@pytest.mark.integration  # the CLI (in-process): the integration tier, as every CLI test
 @pytest.mark.parametrize("argv, line", [
     (["--seeds", "0"], "--seeds: must be an integer >= 1, got 0"),
     (["--lengths", "4,x"], "--lengths: expected ints, got '4,x'"),

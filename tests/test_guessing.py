@@ -199,6 +199,7 @@ def test_guessing_still_exports_what_it_did():
             assert getattr(guessing_module, name) is getattr(guess_nets, name)
 
 
+@pytest.mark.integration  # the CLI (in-process): the integration tier, as every CLI test
 @pytest.mark.parametrize("argv, line", [
     (["--task", "nope"], "--task: unknown task 'nope'; allowed: latch1, latch2, two_sequence, parity, adding"),
     (["--task", "latch2", "--arch", "a1"], "--arch: a1 outputs values in [0, 1]"),
