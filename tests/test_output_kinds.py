@@ -185,7 +185,10 @@ def test_a_regression_run_writes_loss_and_rule_columns_but_no_accuracy(tmp_path,
                 "--samples", "200", "--epochs", "1", "--quiet", "--out", str(out)]) == 0
     with open(out / "results.csv") as f:
         header = next(csv.reader(f))
-    assert header[-6:] == ["val_loss", "train_loss", "test_errors", "test_max_abs_error", "diverged", "success"]
+    assert header[-7:] == ["val_loss", "train_loss", "test_errors", "test_max_abs_error", "diverged", "success",
+                           "baseline"]
+    with open(out / "results.csv") as f:  # H&S adding's memoryless baseline: predict 0.5, MSE Var((X1 + X2) / 4)
+        assert {row["baseline"] for row in csv.DictReader(f)} == {f"{1 / 24:.6g}"}
     with open(out / "summary.csv") as f:
         assert "mean_val_loss" in next(csv.reader(f))
     capsys.readouterr()

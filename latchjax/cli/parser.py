@@ -53,8 +53,9 @@ def add_settings(parser: argparse.ArgumentParser, settings: Mapping[str, Setting
     with the setting (:meth:`~latchjax.core.vocabulary.Setting.parse`), so that every message names the flag.
     ``--help`` shows each default once, as ``(default_text: shown default)``."""
     for s in settings.values():
+        switch = {"nargs": "?", "const": "true"} if s.kind is bool else {}  # --stop-at-success alone: true
         parser.add_argument(flag(s.name), dest=s.name, metavar=s.metavar or s.kind.__name__.upper(),
-                            required=s.required, action="append" if s.repeatable else Once,
+                            required=s.required, action="append" if s.repeatable else Once, **switch,
                             help=s.help if s.required else f"{s.help} ({default_text}: {s.shown_default})")
 
 

@@ -38,6 +38,9 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+BOOL_TEXTS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
 def setting(name: str, kind: type, help: str, is_list: bool = False, shown: str | None = None,
             repeatable: bool = False, metavar: str | None = None) -> dict:
     """Field metadata declaring a user-facing setting: its flag/TOML ``name``, element ``kind`` (int, float or
@@ -80,6 +83,11 @@ class Setting:
         parts = [p.strip() for p in text.split(",")] if self.is_list else [text.strip()]
         values = []
         for part in parts:
+            if self.kind is bool:  # a switch: --stop-at-success alone is "true"
+                if part.lower() not in BOOL_TEXTS:
+                    raise SettingsError(f"expected true or false, got {text!r}", self.name)
+                values.append(BOOL_TEXTS[part.lower()])
+                continue
             try:
                 values.append(self.kind(part) if self.kind is not str else part)
             except ValueError:
@@ -93,6 +101,8 @@ class Setting:
         """A value read from a TOML file (``origin`` names it), checked against the setting's type."""
 
         def one(v: Any) -> Any:
+            if self.kind is bool and isinstance(v, bool):
+                return v
             if self.kind is float and isinstance(v, (int, float)) and not isinstance(v, bool):
                 return float(v)
             if self.kind is int and isinstance(v, int) and not isinstance(v, bool):

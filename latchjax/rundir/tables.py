@@ -29,10 +29,23 @@ def final_columns(result: SweepResult) -> tuple[str, ...]:
     return (*names, *result.rule_metrics())
 
 
+TIMED_COLUMNS = ("median_sequences", "median_low", "median_high")  # steps to success (Kaplan-Meier)
+
+
 def summary_columns(result: SweepResult) -> tuple[str, ...]:
     """:data:`SUMMARY_COLUMNS`, with the validation loss's mean and std instead of the accuracy's for a
-    regression."""
-    return SUMMARY_COLUMNS if result.classifies else (*SUMMARY_COLUMNS[:5], "mean_val_loss", "std_val_loss")
+    regression; a timed run (online data, ``--stop-at-success``) adds the median sequences to success and its 95%
+    interval (:data:`TIMED_COLUMNS`); a task with a memoryless baseline adds ``baseline``."""
+    columns = SUMMARY_COLUMNS if result.classifies else (*SUMMARY_COLUMNS[:5], "mean_val_loss", "std_val_loss")
+    return (*columns, *(TIMED_COLUMNS if result.timed else ()), *(("baseline",) if "baseline" in result.coords
+                                                                    else ()))
+
+
+def extra_model_columns(result: SweepResult) -> tuple[str, ...]:
+    """What ``results.csv`` adds after ``success``: ``sequences_to_success`` (a timed run: the training sequences
+    seen when the rule first held, empty if never) and ``baseline`` (the task's memoryless baseline loss)."""
+    return (*(("sequences_to_success",) if result.timed else ()),
+            *(("baseline",) if "baseline" in result.coords else ()))
 
 
 def rule_caption(result: SweepResult, threshold: float) -> str:
@@ -46,6 +59,10 @@ def table_texts(result: SweepResult, threshold: float) -> dict[str, str]:
     c = result.coords
     success = result.success(threshold)
     final = {name: result.final(name) for name in final_columns(result)}
+    extra = extra_model_columns(result)
+    if result.timed:
+        times, observed = result.steps_to_success(threshold)
+        to_success = np.where(observed, times, np.nan)
     model_rows, history_rows = [], []
     grid = itertools.product(*(range(len(c[d])) for d in DIMS[:-1]))
     cells = result.cell_info()
@@ -54,11 +71,18 @@ def table_texts(result: SweepResult, threshold: float) -> dict[str, str]:
         key = [c["cell"][idx[0]], cell["flavor"], cell["units"], c["length"][idx[1]], c["lr"][idx[2]],
                c["forget_bias"][idx[3]], c["seed"][idx[4]]]
         values = [final[n][idx] for n in final] + [result.diverged[idx], success[idx]]
+        if result.timed:
+            values.append(to_success[idx])
+        if "baseline" in c:
+            values.append(c["baseline"][idx[1]])
         model_rows.append([fmt(v) for v in key + values])
         for e, epoch in enumerate(c["epoch"]):
-            history_rows.append([fmt(v) for v in key + [epoch] + [result.metrics[n][idx + (e,)] for n in final]])
-    return {"results.csv": csv_text(MODEL_COLUMNS + (*final, "diverged", "success"), model_rows),
-            "history.csv": csv_text(MODEL_COLUMNS + ("epoch", *final), history_rows),
+            when = [c["sequences"][e]] if result.timed else []
+            history_rows.append([fmt(v) for v in key + [epoch] + when +
+                                 [result.metrics[n][idx + (e,)] for n in final]])
+    return {"results.csv": csv_text(MODEL_COLUMNS + (*final, "diverged", "success", *extra), model_rows),
+            "history.csv": csv_text(MODEL_COLUMNS + ("epoch", *(("sequences",) if result.timed else ()), *final),
+                                    history_rows),
             "summary.csv": csv_text(("cell", "length", "lr", "forget_bias") + summary_columns(result),
                                     summary_rows(result, threshold))}
 
@@ -69,16 +93,22 @@ def summary_rows(result: SweepResult, threshold: float) -> list[list]:
     freq = result.success_frequency(threshold)
     val = result.final("val_acc" if result.classifies else "val_loss")
     mean, std = np.nanmean(val, axis=-1), np.nanstd(val, axis=-1)
+    timed = result.median_steps_to_success(threshold) if result.timed else {}
     rows = []
     for idx in itertools.product(*(range(len(c[d])) for d in DIMS[:4])):
         key = [c["cell"][idx[0]], c["length"][idx[1]], c["lr"][idx[2]], c["forget_bias"][idx[3]]]
         stats = [freq[k][idx] for k in ("n", "successes", "success_freq", "ci_low", "ci_high")] + [mean[idx], std[idx]]
+        stats += [timed[k][idx] for k in TIMED_COLUMNS if timed]
+        if "baseline" in c:
+            stats.append(c["baseline"][idx[1]])
         rows.append([fmt(v) for v in key + stats])
     return rows
 
 
 DATA_CAPTIONS = {"shared": "data shared (one dataset per length for all seeds)",
-                 "per-seed": "data per seed (each seed its own dataset)"}
+                 "per-seed": "data per seed (each seed its own dataset)",
+                 "online": "online data (fresh minibatches, one stream per point shared by its seeds; fixed test set)",
+                 "online-per-seed": "online data (fresh minibatches, one stream per seed; fixed test set)"}
 
 
 def data_caption(config: dict) -> str:
@@ -87,17 +117,30 @@ def data_caption(config: dict) -> str:
     return DATA_CAPTIONS[config.get("data", "shared")] + ("" if head == "random" else f", head init {head}")
 
 
+def _sequences(text: str) -> str:
+    """A count of sequences as the summary shows it: ``> budget`` for a median not reached (inf)."""
+    value = float(text) if text not in ("", "nan") else float("nan")
+    if np.isnan(value):
+        return "-"
+    return "not reached" if np.isinf(value) else f"{value:,.0f}"
+
+
 def summary_text(result: SweepResult, config: dict) -> str:
     """The success table of a finished run, as ``latchjax summary`` prints it."""
     rows = summary_rows(result, config["threshold"])
     varies = [len(result.coords["lr"]) > 1, len(result.coords["forget_bias"]) > 1]
     header = ["cell", "length"] + [n for n, v in zip(("lr", "b_f"), varies) if v] + \
              ["success", "freq", "95% CI", "val acc mean±std" if result.classifies else "val loss mean±std"]
+    if result.timed:
+        header.append("median seqs to success [95% CI]")
     lines = [header]
-    for cell, length, lr, fb, n, k, freq, lo, hi, mean, std in rows:
+    for cell, length, lr, fb, n, k, freq, lo, hi, mean, std, *more in rows:
         lines.append([cell, str(length)] + [str(x) for x, v in zip((lr, fb), varies) if v] +
                      [f"{k}/{n}", f"{float(freq):.2f}", f"[{float(lo):.2f}, {float(hi):.2f}]",
                       f"{float(mean):.3f}±{float(std):.3f}"])
+        if result.timed:
+            med, low, high = (_sequences(v) for v in more[:3])
+            lines[-1].append(f"{med} [{low}, {high}]")
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     title = f"{config['preset']}: success = {rule_caption(result, config['threshold'])}; {data_caption(config)}"
     return "\n".join([title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in lines])

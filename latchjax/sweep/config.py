@@ -29,6 +29,7 @@ from latchjax.core.tasks.output import (
     LossRatio,
     Output,
     Rule,
+    Sequences,
     describe_rule,
     task_name,
     task_output,
@@ -42,7 +43,9 @@ from latchjax.core.vocabulary import Checks, Setting, SettingsError, setting, se
 QUESTION_LENGTHS: tuple[int, ...] = (2, 5, 8, 10, 15, 20, 25, 30) + tuple(range(40, 210, 10))
 HEADS = ("softmax", "sigmoid")
 HEAD_INITS = ("random", "aligned", "reversed")
-DATA_MODES = ("shared", "per-seed")
+DATA_MODES = ("shared", "per-seed", "online", "online-per-seed")
+ONLINE_MODES = ("online", "online-per-seed")
+DEFAULT_TEST_SAMPLES = 2560  # H&S 1997's test set
 
 
 def default_length_buckets() -> int:
@@ -69,6 +72,7 @@ class Resolved(NamedTuple):
     cells: tuple[Cell, ...]
     task: Task
     n_in: int
+    varies: bool = False  # the task gives each row its own length (Sequences.length)
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,21 @@ class SweepConfig:
         "head_init", str, "random (the framework's draw), aligned or reversed: flip the head so the noiseless "
         "class prototypes start classified right / wrong"))
     data: str = field(default="shared", metadata=setting(
-        "data", str, "shared (one dataset per length for every seed, as the question) or per-seed (each seed "
-        "draws its own dataset)"))
+        "data", str, "shared (one dataset per length for every seed, as the question), per-seed (each seed "
+        "draws its own dataset), online (every minibatch drawn fresh, one stream shared by the models of a point, "
+        "as H&S 1997) or online-per-seed (one stream per seed); online data trains --budget sequences and tests "
+        "on a fixed set of --test-samples"))
+    budget: int | None = field(default=None, metadata=setting(
+        "budget", int, "online data: training sequences per model (replaces --epochs and --samples)",
+        shown="none; required with online data"))
+    eval_every: int | None = field(default=None, metadata=setting(
+        "eval_every", int, "online data: check the success rule every this many minibatches (steps to success "
+        "are counted at this resolution)", shown="once, at the end of the budget; offline data: every epoch"))
+    test_samples: int | None = field(default=None, metadata=setting(
+        "test_samples", int, "online data: size of the fixed held-out test set", shown=f"{DEFAULT_TEST_SAMPLES}"))
+    stop_at_success: bool = field(default=False, metadata=setting(
+        "stop_at_success", bool, "freeze each model's parameters and optimizer state once its success rule holds "
+        "(at an evaluation), recording when"))
     threshold: float = field(default=DEFAULT_THRESHOLD, metadata=setting(
         "threshold", float, "success = final validation accuracy >= threshold (tasks with their own success rule, "
         "e.g. adding, keep the default)"))
@@ -180,8 +197,9 @@ class SweepConfig:
         check.need(all(np.isfinite(float(b)) or (own_draw and np.isnan(float(b))) for b in self.forget_biases),
                    "forget_biases", f"must be finite, got {list(self.forget_biases)}"
                    + ("" if own_draw else " (NaN means PyTorch's own draw, which only the torch flavour has)"))
-        if self.length_buckets is None:
-            object.__setattr__(self, "length_buckets", default_length_buckets())
+        if self.length_buckets is None:  # online data: one program per length (the task draws in it)
+            object.__setattr__(self, "length_buckets", len(self.lengths) if self.data in ONLINE_MODES
+                               else default_length_buckets())
         if self.unroll is None:
             object.__setattr__(self, "unroll", default_unroll())
         for name in ("seeds", "epochs", "batch_size", "samples", "length_buckets", "unroll"):
@@ -192,6 +210,9 @@ class SweepConfig:
         check.choice("head", HEADS)
         check.choice("head_init", HEAD_INITS)
         check.choice("data", DATA_MODES)
+        check_online(self, check)
+        check.need(isinstance(self.stop_at_success, bool), "stop_at_success",
+                   f"must be true or false, got {self.stop_at_success!r}")
         check.choice("gradient", GRADIENTS)
         if isinstance(self.optimizer, str):
             check.choice("optimizer", ("flavor", *OPTIMIZERS))
@@ -211,7 +232,7 @@ class SweepConfig:
         try:
             task = make_task(self.task, **self.task_kwargs)
             # the task checks its options against a length (bit_relay's middle, two_sequence's informative)
-            x = _input_shape(task, min(self.lengths))
+            probe = _probe(task, min(self.lengths))
         except SettingsError:
             raise
         except (ValueError, TypeError) as err:
@@ -221,11 +242,50 @@ class SweepConfig:
             check.need(has_prototypes(self.task), "head_init",
                        f"{self.head_init} needs a task with class prototypes (latch, bit_relay, two_sequence)")
         check_output(self, task, check)
-        object.__setattr__(self, "resolved", Resolved(cells, task, int(x[-1])))
+        check.need(self.gradient != "forward" or not task_output(task).every, "gradient",
+                   f"forward-mode gradients are for an output at the last step; task {task_name(task)} declares "
+                   f"{task_output(task)}")
+        object.__setattr__(self, "resolved", Resolved(cells, task, int(probe.x.shape[-1]), probe.length is not None))
+        if self.online:
+            _check_traceable(self, task)
 
     @property
     def n_train(self) -> int:
         return int(self.samples * (1.0 - self.val_fraction))
+
+    @property
+    def online(self) -> bool:
+        """Whether every minibatch is drawn fresh (``data`` ``online`` or ``online-per-seed``)."""
+        return self.data in ONLINE_MODES
+
+    @property
+    def n_val(self) -> int:
+        """The validation (test) sequences the success rule is judged on: the split's, or online ``test_samples``."""
+        return self.test_samples if self.online else self.samples - self.n_train
+
+    @property
+    def total_steps(self) -> int:
+        """Minibatch steps of one model's training: online ``ceil(budget / batch_size)``, else epochs x batches."""
+        if self.online:
+            return -(-self.budget // self.batch_size)
+        return self.epochs * -(-self.n_train // self.batch_size)
+
+    @property
+    def steps_per_round(self) -> int:
+        """Minibatch steps between two evaluations: ``eval_every`` (online), else one epoch's."""
+        return self.eval_every if self.online else -(-self.n_train // self.batch_size)
+
+    @property
+    def rounds(self) -> int:
+        """Evaluations of one model's training, each after :attr:`steps_per_round` steps: the epochs of offline
+        data; online ``ceil(total_steps / eval_every)`` (the last round stops at the budget)."""
+        return -(-self.total_steps // self.eval_every) if self.online else self.epochs
+
+    def sequences_seen(self) -> list[int]:
+        """Training sequences a model has seen at each evaluation (the ``sequences`` of a run's history)."""
+        if self.online:
+            return [min((r + 1) * self.eval_every, self.total_steps) * self.batch_size for r in range(self.rounds)]
+        return [(e + 1) * self.n_train for e in range(self.epochs)]
 
     @property
     def output(self) -> Output:
@@ -242,17 +302,43 @@ class SweepConfig:
     def loss_head(self) -> str:
         """The head the model trains (:data:`latchjax.core.model.HEAD_LOSSES`): ``head`` for a class output,
         ``mse`` for a regression."""
-        return "mse" if self.output.kind == "regress" else self.head
+        return {"regress": "mse", "multilabel": "bce"}.get(self.output.kind, self.head)
 
     def replace(self, **changes) -> SweepConfig:
         return dataclasses.replace(self, **changes)
+
+
+def check_online(cfg: SweepConfig, check: Checks) -> None:
+    """Online data's settings (``budget``, ``eval_every``, ``test_samples``), resolved, and refused for offline
+    data, where the epochs and the split say the same; one program per length (the task draws in it)."""
+    if not cfg.online:
+        for name in ("budget", "eval_every", "test_samples"):
+            check.need(getattr(cfg, name) is None, name, f"is for online data (--data online); {cfg.data} data trains "
+                       "--epochs over --samples and checks the rule after every epoch")
+        return
+    check.need(cfg.budget is not None, "budget", "online data needs a budget of training sequences per model")
+    check.integer("budget")
+    if cfg.test_samples is None:
+        object.__setattr__(cfg, "test_samples", DEFAULT_TEST_SAMPLES)
+    check.integer("test_samples")
+    if cfg.eval_every is None:
+        object.__setattr__(cfg, "eval_every", cfg.total_steps)
+    check.integer("eval_every")
+    check.need(cfg.eval_every <= cfg.total_steps, "eval_every",
+               f"{cfg.eval_every} steps is more than the budget's {cfg.total_steps} minibatches")
+    check.need(cfg.split == "shuffled", "split", "online data has no split (a fixed test set is drawn apart)")
+    check.need(cfg.head_init == "random", "head_init", "aligned/reversed heads are for offline data")
+    lengths = len(cfg.lengths)
+    check.need(cfg.length_buckets == lengths, "buckets",
+               f"online data compiles one program per length (the task draws in it): {lengths}, not "
+               f"{cfg.length_buckets}")
 
 
 def check_output(cfg: SweepConfig, task: Task, check: Checks) -> None:
     """What the task declares (:mod:`latchjax.core.tasks.output`) against the head, the threshold and the
     validation set: ``sigmoid`` only for a binary class; ``threshold`` only where the success rule is today's
     accuracy (whose chance of being reached by guessing must stay under 5%); a rule's own values in range."""
-    output, rule, n_val = task_output(task), task_rule(task), cfg.samples - cfg.n_train
+    output, rule, n_val = task_output(task), task_rule(task), cfg.n_val
     name = task_name(task)
     check.need(cfg.head != "sigmoid" or output.binary, "head",
                f"sigmoid (Dense(1) + BCE) is for binary tasks; task {name} declares {output}")
@@ -279,12 +365,22 @@ def check_output(cfg: SweepConfig, task: Task, check: Checks) -> None:
                    f"and {values[:4]}")
 
 
-def _input_shape(task: Task, length: int) -> tuple[int, ...]:
-    """The shape of a task's inputs, from :data:`PROBE_ROWS` sequences of ``length`` drawn and checked against
-    what the task declares (:func:`~latchjax.core.data.check_task_data`)."""
+def _probe(task: Task, length: int) -> Sequences:
+    """:data:`PROBE_ROWS` sequences of ``length`` drawn and checked against what the task declares
+    (:func:`~latchjax.core.data.check_task_data`)."""
     # drawn once on a few rows, so that data which do not match what the task declares are refused before anything
     # is written (make_dataset checks every row again as it draws them)
-    return check_task_data(task, *task(jax.random.key(0), PROBE_ROWS, length), PROBE_ROWS, length)[0].shape
+    return check_task_data(task, task(jax.random.key(0), PROBE_ROWS, length), PROBE_ROWS, length)
+
+
+def _check_traceable(cfg: SweepConfig, task: Task) -> None:
+    """Online data is drawn inside the compiled program: the task must be a JAX function of its key."""
+    try:
+        for length in cfg.lengths:
+            jax.eval_shape(lambda key, length=length: task(key, cfg.batch_size, length), jax.random.key(0))
+    except Exception as err:  # a NumPy task, or one that branches on values
+        raise SettingsError(f"online data draws inside the compiled program, and task {task_name(task)} cannot be "
+                            f"traced by JAX ({type(err).__name__}); use --data shared or per-seed", "data") from None
 
 
 def chance_of_passing(n_val: int, threshold: float, p: float = 0.5) -> float:

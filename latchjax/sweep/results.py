@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from latchjax.core.stats import wilson_interval
-from latchjax.core.tasks.output import describe_rule
+from latchjax.core.stats import km_medians, wilson_interval
+from latchjax.core.tasks.output import describe_rule, task_baseline
 
 DIMS = ("cell", "length", "lr", "forget_bias", "seed", "epoch")
 CELL_INFO = ("kind", "flavor", "units", "has_forget_bias")
@@ -66,12 +66,19 @@ class SweepResult:
             "lr": [float(v) for v in cfg.lrs],
             "forget_bias": [float(v) for v in cfg.forget_biases],
             "seed": list(range(cfg.seeds)),
-            "epoch": list(range(1, cfg.epochs + 1)),
+            "epoch": list(range(1, cfg.rounds + 1)),
         }
+        if cfg.online or cfg.stop_at_success:  # when each evaluation happened, in training sequences seen
+            coords["sequences"] = cfg.sequences_seen()
         output, rule = cfg.output, cfg.rule
         if not output.binary or rule is not None:  # a plain binary run's coords stay as they always were
             coords["output"] = {"kind": output.kind, "size": output.size,
                                 "rule": None if rule is None else describe_rule(rule, cfg.threshold)}
+            if output.every:
+                coords["output"]["at"] = output.at
+        baselines = [task_baseline(cfg.resolved.task, n) for n in cfg.lengths]
+        if any(b is not None for b in baselines):  # the task's memoryless baseline loss at each length
+            coords["baseline"] = [np.nan if b is None else b for b in baselines]
         return cls(coords, {k: v[None] for k, v in metrics.items()}, {name: params},
                    {name: {"compile_s": compile_s, "run_s": run_s}})
 
@@ -84,7 +91,41 @@ class SweepResult:
     @property
     def classifies(self) -> bool:
         """Whether the run's models classify (and so have accuracies): not a regression."""
-        return self.output_info()["kind"] == "class"
+        return self.output_info()["kind"] != "regress"
+
+    @property
+    def timed(self) -> bool:
+        """Whether the run records when each evaluation happened (``coords["sequences"]``: online data or
+        ``stop_at_success``), so that steps to success can be read off its history."""
+        return "sequences" in self.coords
+
+    def success_history(self, threshold: float = 0.9) -> np.ndarray:
+        """Whether the success rule held at each evaluation: shape (cell, length, lr, forget_bias, seed, epoch)."""
+        if "success" in self.metrics:
+            return self.metrics["success"] > 0.5
+        return np.nan_to_num(self.metrics["val_acc"], nan=-1.0) >= threshold
+
+    def steps_to_success(self, threshold: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+        """``(sequences, observed)``, shape (cell, length, lr, forget_bias, seed): the training sequences a model
+        had seen at the first evaluation where its success rule held (``observed``), or, for a model that never
+        succeeded within the budget or diverged, the sequences of its whole training (censored: ``observed``
+        false). Needs a timed run (:attr:`timed`)."""
+        if not self.timed:
+            raise ValueError("steps to success need a run that records when it evaluated: online data or "
+                             "--stop-at-success")
+        held = self.success_history(threshold) & ~self.diverged[..., None]
+        seen = np.asarray(self.coords["sequences"], np.float64)
+        observed = held.any(axis=-1)
+        first = np.argmax(held, axis=-1)
+        return np.where(observed, seen[first], seen[-1]), observed
+
+    def median_steps_to_success(self, threshold: float = 0.9) -> dict[str, np.ndarray]:
+        """Per point (cell, length, lr, forget_bias): the Kaplan-Meier median of :meth:`steps_to_success` over
+        seeds with Brookmeyer and Crowley's 95% interval (:func:`latchjax.core.stats.km_median`; models that never
+        succeeded are censored at the budget, not dropped; ``inf``: not reached within the budget)."""
+        times, observed = self.steps_to_success(threshold)
+        median, low, high = km_medians(times, observed)
+        return {"median_sequences": median, "median_low": low, "median_high": high}
 
     def rule_metrics(self) -> list[str]:
         """The per-epoch metrics of the task's success rule (e.g. ``test_errors``), in the order recorded."""

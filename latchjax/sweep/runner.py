@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from latchjax.core.cells import Cell, make_cell
-from latchjax.core.data import Dataset, make_dataset
+from latchjax.core.data import ARRAYS, Dataset, make_dataset, make_test_set, stream_keys
 from latchjax.sweep.compiler import compile_lowered
 from latchjax.sweep.config import SweepConfig
 from latchjax.sweep.plan import Chunk, plan_sweep
@@ -77,10 +77,10 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
             cell = cfg.resolved.cells[chunk.cell_index]
             group = chunk.lengths
             pick = np.minimum(np.arange(chunk.start, chunk.start + chunk.size), chunk.stop - 1)  # pad with the last
-            repeats = tuple(int(i) for i in pick % cfg.seeds) if cfg.data == "per-seed" else None  # seed fastest
+            seed_of = tuple(int(i) for i in pick % cfg.seeds)  # seed fastest
+            repeats = seed_of if cfg.data == "per-seed" else None
             if (group, repeats) not in datasets:  # one dataset held at a time
-                datasets = {(group, repeats): drawing.submit(make_dataset, task, group, cfg.samples,
-                                                             cfg.val_fraction, cfg.split, cfg.data_seed, repeats)}
+                datasets = {(group, repeats): drawing.submit(draw_data, cfg, group, repeats)}
             if chunk.cell_index not in grids:
                 grids[chunk.cell_index] = model_grid(cfg, cell)
             hparams = jax.tree.map(lambda a: a[pick], grids[chunk.cell_index])
@@ -90,16 +90,17 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
             program_key = (chunk.cell_index, chunk.bucket)
             if program_key not in programs:
                 report("start")
-                program = make_program(cell, cfg, devices)
-                shapes = (hparams, data_shapes(cfg, group, n_in, repeats))
+                shape = (data_shapes(cfg, group, n_in, repeats, len(seed_of)) if not cfg.resolved.varies
+                         else jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), as_data(
+                             datasets[group, repeats].result(), cfg, seed_of)))
+                program = make_program(cell, cfg, devices, shape, group[0] if cfg.online else None)
+                shapes = (hparams, shape)
                 state = jax.eval_shape(program.init, *shapes)
                 programs[program_key] = Program(compile_lowered(program.init.lower(*shapes)),
                                                 compile_lowered(program.epoch.lower(state, *shapes, np.int32(0))))
             compile_s = time.perf_counter() - t0
             report("compiled", compile_s=compile_s)
-            data = datasets[group, repeats].result()
-            args = (hparams, Data(jnp.asarray(data.lengths), *map(jnp.asarray, (data.x_train, data.y_train,
-                                                                                  data.x_val, data.y_val))))
+            args = (hparams, as_data(datasets[group, repeats].result(), cfg, seed_of))
             _train_chunk(cfg, chunk, programs[program_key], args, store, report, compile_s)
             trained += 1
     finally:
@@ -107,18 +108,49 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
     return trained
 
 
-def data_shapes(cfg: SweepConfig, lengths: tuple[int, ...], n_in: int, repeats: tuple[int, ...] | None) -> Data:
-    """The shapes and dtypes of the :class:`~latchjax.sweep.trainer.Data` that :func:`~latchjax.core.data.make_dataset`
-    draws for ``lengths`` (so that programs compile while it draws)."""
+def draw_data(cfg: SweepConfig, lengths: tuple[int, ...], repeats: tuple[int, ...] | None) -> Dataset:
+    """The data of a bucket: :func:`~latchjax.core.data.make_dataset` (per repeat with ``repeats``), or online
+    data's fixed test set (:func:`~latchjax.core.data.make_test_set`)."""
+    if cfg.online:
+        return make_test_set(cfg.resolved.task, lengths, cfg.n_val, cfg.data_seed)
+    return make_dataset(cfg.resolved.task, lengths, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed, repeats)
+
+
+def as_data(dataset: Dataset, cfg: SweepConfig, seeds: tuple[int, ...]) -> Data:
+    """A bucket's :class:`~latchjax.sweep.trainer.Data` (device arrays) from its :class:`Dataset`; online data gets
+    its streams (:func:`~latchjax.core.data.stream_keys`: one per length, or per length and seed)."""
+    arrays = {name: None if getattr(dataset, name) is None else jnp.asarray(getattr(dataset, name))
+              for name in ARRAYS}
+    stream = None
+    if cfg.online:
+        lengths = tuple(int(n) for n in dataset.lengths)
+        stream = stream_keys(cfg.data_seed, lengths, seeds if cfg.data == "online-per-seed" else None)
+    return Data(jnp.asarray(dataset.lengths), **arrays, stream=stream)
+
+
+def data_shapes(cfg: SweepConfig, lengths: tuple[int, ...], n_in: int, repeats: tuple[int, ...] | None,
+                models: int = 1) -> Data:
+    """The shapes and dtypes of the :class:`~latchjax.sweep.trainer.Data` that :func:`draw_data` draws for
+    ``lengths`` (so that programs compile while it draws), for a task whose rows all have their length."""
     lead = (len(lengths),) if repeats is None else (len(lengths), len(repeats))
-    n_val, t_max = cfg.samples - cfg.n_train, max(lengths)
+    t_max = max(lengths)
     f32, i32 = jnp.float32, jnp.int32
     shape = jax.ShapeDtypeStruct
-    output = cfg.output  # class labels (n,) int32, or regression targets (n, d) float32
-    y_dtype, y_tail = (i32, ()) if output.kind == "class" else (f32, (output.size,))
-    return Data(shape((len(lengths),), i32), shape((*lead, cfg.n_train, t_max, n_in), f32),
-                shape((*lead, cfg.n_train, *y_tail), y_dtype), shape((*lead, n_val, t_max, n_in), f32),
-                shape((*lead, n_val, *y_tail), y_dtype))
+    output = cfg.output  # class labels int32, other targets float32
+
+    def part(n: int) -> tuple:
+        y_dtype = i32 if output.kind == "class" else f32
+        mask = shape((*lead, n, t_max), f32) if output.every else None
+        return shape((*lead, n, t_max, n_in), f32), shape((*lead, *output.target_shape(n, t_max)), y_dtype), mask
+
+    x_val, y_val, mask_val = part(cfg.n_val)
+    if cfg.online:
+        streams = (len(lengths), models) if cfg.data == "online-per-seed" else (len(lengths),)
+        stream = jax.eval_shape(lambda: jnp.stack([jax.random.key(0)] * int(np.prod(streams))).reshape(streams))
+        return Data(shape((len(lengths),), i32), None, None, x_val, y_val, mask_val=mask_val, stream=stream)
+    x_train, y_train, mask_train = part(cfg.n_train)
+    return Data(shape((len(lengths),), i32), x_train, y_train, x_val, y_val, mask_train=mask_train,
+                mask_val=mask_val)
 
 
 def _train_chunk(cfg: SweepConfig, chunk: Chunk, program: Program, args: tuple, store: Any,
@@ -126,7 +158,7 @@ def _train_chunk(cfg: SweepConfig, chunk: Chunk, program: Program, args: tuple, 
     """Train one chunk with its compiled ``program`` and save its outputs (with ``compile_s`` and the run time)."""
     t1 = time.perf_counter()
     state, history = program.init(*args), []
-    for e in range(cfg.epochs):
+    for e in range(cfg.rounds):
         state, metrics = program.epoch(state, *args, np.int32(e))
         history.append(jax.block_until_ready(metrics))
         report("epoch", epoch=e + 1)
@@ -142,7 +174,7 @@ def _chunk_info(cfg: SweepConfig, chunk: Chunk) -> dict:
     """What progress reports say about a chunk."""
     cell = cfg.resolved.cells[chunk.cell_index]
     return {"cell": cell.name, "lengths": chunk.lengths, "max_length": max(chunk.lengths), "models": chunk.models,
-            "epochs": cfg.epochs, "chunk": chunk.index}
+            "epochs": cfg.rounds, "chunk": chunk.index}
 
 
 def collect(cfg: SweepConfig, plan: list[Chunk], store: Any,
@@ -210,12 +242,13 @@ def train_one(cfg: SweepConfig, cell: Cell | str, length: int, seed: int, lr: fl
               forget_bias: float | None = None) -> dict:
     """Train a single model without padding or vmapping (a reference for tests and notebooks)."""
     cell = make_cell(cell, cfg.units, cfg.flavor)
-    task = cfg.resolved.task
     repeats = (seed,) if cfg.data == "per-seed" else None
-    d = make_dataset(task, (length,), cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed, repeats)
-    first = (0, 0) if repeats else 0  # per-seed data: this model's own dataset
-    data = Data(length, d.x_train[first], d.y_train[first], d.x_val[first], d.y_val[first])
+    d = draw_data(cfg, (length,), repeats)
+    data = as_data(d, cfg, (seed,))
+    first = (0, 0) if repeats or cfg.data == "online-per-seed" else 0  # this model's own data or stream
+    data = Data(length, *(None if a is None else a[first] for a in data[1:-1]),
+                stream=None if data.stream is None else data.stream[first])
     hparams = Hparams(jax.random.fold_in(jax.random.key(cfg.seed), seed),
                       jnp.float32(cfg.lrs[0] if lr is None else lr),
                       jnp.float32(cfg.forget_biases[0] if forget_bias is None else forget_bias))
-    return jax.tree.map(np.asarray, jax.jit(make_train(cell, cfg))(hparams, data))
+    return jax.tree.map(np.asarray, jax.jit(make_train(cell, cfg, length if cfg.online else None))(hparams, data))

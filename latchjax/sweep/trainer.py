@@ -24,10 +24,10 @@ import optax
 
 from latchjax.core.cells import Cell
 from latchjax.core.forward import forward_is_cheaper, forward_value_and_grad
-from latchjax.core.model import head_logits, head_loss, init_head, model_loss, run_cell
+from latchjax.core.model import init_head, model_loss, model_outputs, sequence_loss
 from latchjax.core.optim import resolve_optimizer
 from latchjax.core.shuffle import epoch_order
-from latchjax.core.tasks.output import evaluate_rule
+from latchjax.core.tasks.output import as_sequences, evaluate_rule
 from latchjax.core.tasks.prototypes import orient_head
 from latchjax.sweep.config import SweepConfig
 
@@ -55,14 +55,23 @@ class Hparams(NamedTuple):
 
 
 class Data(NamedTuple):
-    """One length's dataset, left-padded to the program's longest length ``T``: ``x_* (n, T, n_in)``,
-    ``y_* (n,)``, and ``length``, the real length (padding = the first ``T - length`` steps)."""
+    """One length's data, left-padded to the program's width ``T``: ``x_* (n, T, n_in)``, targets ``y_*`` (as the
+    task's :class:`~latchjax.core.tasks.output.Output` says), and ``length``, the real (nominal) length (padding =
+    the first ``T - length`` steps). Optional: ``start_*`` (n,) each row's first real step, for a task whose rows
+    have their own lengths; ``mask_*`` (n, T) the steps whose outputs count, for an output at every step;
+    ``stream`` the key of an online data stream (``cfg.data`` ``online`` / ``online-per-seed``: every minibatch is
+    drawn in the program from ``fold_in(stream, step)``, and ``x_train``/``y_train`` are ``None``)."""
 
     length: jax.Array
-    x_train: jax.Array
-    y_train: jax.Array
+    x_train: jax.Array | None
+    y_train: jax.Array | None
     x_val: jax.Array
     y_val: jax.Array
+    start_train: jax.Array | None = None
+    start_val: jax.Array | None = None
+    mask_train: jax.Array | None = None
+    mask_val: jax.Array | None = None
+    stream: jax.Array | None = None
 
 
 def initial_params(cell: Cell, cfg: SweepConfig, key: jax.Array, forget_bias: float | jax.Array, n_in: int,
@@ -94,59 +103,124 @@ class Trainer(NamedTuple):
 
 def forward_mode(cell: Cell, cfg: SweepConfig, n_in: int) -> bool:
     """Whether ``cell`` trains with forward-mode gradients (:mod:`latchjax.core.forward`): ``cfg.gradient`` is
-    ``forward``, or ``auto`` and forward mode is expected to be faster on this backend."""
+    ``forward``, or ``auto`` and forward mode is expected to be faster on this backend (never for an output at every
+    step, which forward mode does not compute)."""
+    if cfg.output.every:
+        return False
     return cfg.gradient == "forward" or (cfg.gradient == "auto" and forward_is_cheaper(cell, n_in))
 
 
-def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
-    """The :class:`Trainer` of one model: initialisation (:func:`initial_params` and the
-    optimizer's state), then per epoch a shuffle (:func:`latchjax.core.shuffle.epoch_order`), a ``lax.scan`` over
-    minibatches of the masked time scan, and a validation pass."""
+def online_batch(cfg: SweepConfig, key: jax.Array, n: int, length: int, width: int) -> tuple:
+    """``(x, y, start, mask)`` of ``n`` fresh sequences of the task at ``length``, drawn inside the program (the task
+    must be a JAX function), shaped as :func:`latchjax.core.data.make_dataset` shapes them at ``width``."""
+    output = cfg.output
+    seq = as_sequences(cfg.resolved.task(key, n, length))
+    x = jnp.asarray(seq.x, jnp.float32)
+    y = jnp.asarray(seq.y, jnp.int32 if output.kind == "class" else jnp.float32)
+    start = width - length if seq.length is None else width - jnp.asarray(seq.length, jnp.int32)
+    mask = None
+    if output.every:
+        mask = jnp.ones(x.shape[:2], jnp.float32) if seq.mask is None else jnp.asarray(seq.mask, jnp.float32)
+        mask = mask * (jnp.arange(x.shape[1]) >= jnp.reshape(start, (-1, 1)))
+    return x, y, start, mask
+
+
+def _where(flag: jax.Array, new: Any, old: Any) -> Any:
+    """``new`` where ``flag`` (a scalar), else ``old``, leaf by leaf."""
+    return jax.tree.map(lambda n, o: jnp.where(flag, n, o), new, old)
+
+
+def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Trainer:
+    """The :class:`Trainer` of one model: initialisation (:func:`initial_params` and the optimizer's state), then
+    per round (an epoch of offline data, or ``cfg.eval_every`` minibatches of online data) a ``lax.scan`` over
+    minibatches of the masked time scan, and a validation pass.
+
+    Offline data: each epoch shuffles the training set (:func:`latchjax.core.shuffle.epoch_order`). Online data
+    (``cfg.data`` ``online`` / ``online-per-seed``): minibatch ``s`` is drawn fresh from ``fold_in(data.stream, s)``
+    by the task at ``length`` (static: one program per length), and steps past the budget change nothing. With
+    ``cfg.stop_at_success`` the state carries a flag set when the success rule first holds; from then on the
+    parameters and the optimizer state never change."""
     batch = cfg.batch_size
-    n_train = cfg.n_train
-    n_batches = -(-n_train // batch)  # Keras keeps a last, smaller batch
-    n_pad = n_batches * batch - n_train
+    online = cfg.online
     make_optimizer = resolve_optimizer(cfg.optimizer, cell.flavor)
-    head, rule = cfg.loss_head, cfg.rule
+    head, rule, output, stop = cfg.loss_head, cfg.rule, cfg.output, cfg.stop_at_success
+    if online:
+        if length is None:
+            raise ValueError("make_trainer: online data needs the program's length")
+        n_steps, total_steps = cfg.steps_per_round, cfg.total_steps
+        n_train = n_steps * batch
+    else:
+        n_train = cfg.n_train
+        n_steps = -(-n_train // batch)  # Keras keeps a last, smaller batch
+    n_pad = n_steps * batch - n_train
 
     def init(hparams: Hparams, data: Data) -> tuple:
-        n_in, max_length = data.x_train.shape[-1], data.x_train.shape[-2]
+        n_in, max_length = data.x_val.shape[-1], data.x_val.shape[-2]
         params = initial_params(cell, cfg, hparams.key, hparams.forget_bias, n_in, data.length, max_length)
-        return params, make_optimizer(hparams.lr).init(params)
+        state = (params, make_optimizer(hparams.lr).init(params))
+        return (*state, jnp.zeros((), bool)) if stop else state
 
     def epoch(state: tuple, hparams: Hparams, data: Data, index: jax.Array) -> tuple[tuple, dict]:
         tx = make_optimizer(hparams.lr)
-        start = data.x_train.shape[-2] - data.length
-        weights = jnp.concatenate([jnp.ones(n_train), jnp.zeros(n_pad)]).reshape(n_batches, batch)
+        width = data.x_val.shape[-2]
+        start = width - data.length
+        done = state[2] if stop else None
 
-        def batch_loss(params, x, y, weight):
-            return model_loss(cell, head, params, x, y, weight, start, cfg.unroll)
+        def batch_loss(params, x, y, weight, start, mask):
+            return model_loss(cell, head, params, x, y, weight, start, cfg.unroll, mask)
 
         def minibatch(state, inputs):
-            params, opt_state = state
-            idx, weight = inputs
-            x, y = data.x_train[idx], data.y_train[idx]
-            if forward_mode(cell, cfg, x.shape[-1]):
-                (loss, acc), grads = forward_value_and_grad(cell, head, params, x, y, weight, start, cfg.unroll)
+            params, opt_state = state[:2]
+            if online:
+                step = inputs
+                x, y, row_start, mask = online_batch(cfg, jax.random.fold_in(data.stream, step), batch, length, width)
+                weight = jnp.ones(batch)
+                active = step < total_steps
             else:
-                (loss, acc), grads = jax.value_and_grad(batch_loss, has_aux=True)(params, x, y, weight)
-            updates, opt_state = tx.update(grads, opt_state, params)
-            return (optax.apply_updates(params, updates), opt_state), (loss, acc)
+                idx, weight = inputs
+                x, y = data.x_train[idx], data.y_train[idx]
+                row_start = start if data.start_train is None else data.start_train[idx]
+                mask = None if data.mask_train is None else data.mask_train[idx]
+                active = None
+            if forward_mode(cell, cfg, x.shape[-1]):
+                (loss, acc), grads = forward_value_and_grad(cell, head, params, x, y, weight, row_start, cfg.unroll)
+            else:
+                (loss, acc), grads = jax.value_and_grad(batch_loss, has_aux=True)(params, x, y, weight, row_start,
+                                                                                  mask)
+            updates, new_opt_state = tx.update(grads, opt_state, params)
+            new = (optax.apply_updates(params, updates), new_opt_state)
+            if stop or online:  # a solved model (or a step past the budget) changes nothing
+                keep = jnp.logical_not(active) if active is not None else jnp.zeros((), bool)
+                keep = keep | done if stop else keep
+                new = _where(keep, (params, opt_state), new)
+                weight = weight * jnp.logical_not(keep) if online else weight
+            return (*new, *state[2:]), ((loss, acc, jnp.sum(weight)) if online else (loss, acc))
 
-        order = epoch_order(hparams.key, index, cfg.epochs, n_train, batch)
-        state, (losses, accs) = jax.lax.scan(minibatch, state, (order, weights))
-        sizes = weights.sum(axis=1)
-        train_loss = jnp.sum(losses * sizes) / n_train  # Keras's running mean over the epoch
-        train_acc = jnp.sum(accs * sizes) / n_train
-        if rule is None:
-            val_loss, val_acc = batch_loss(state[0], data.x_val, data.y_val, jnp.ones(data.y_val.shape[0]))
+        if online:
+            steps = index * n_steps + jnp.arange(n_steps)
+            state, (losses, accs, sizes) = jax.lax.scan(minibatch, state, steps)
+            seen = jnp.maximum(jnp.sum(sizes), 1.0)
+            train_loss, train_acc = jnp.sum(losses * sizes) / seen, jnp.sum(accs * sizes) / seen
+        else:
+            weights = jnp.concatenate([jnp.ones(n_train), jnp.zeros(n_pad)]).reshape(n_steps, batch)
+            order = epoch_order(hparams.key, index, cfg.epochs, n_train, batch)
+            state, (losses, accs) = jax.lax.scan(minibatch, state, (order, weights))
+            sizes = weights.sum(axis=1)
+            train_loss = jnp.sum(losses * sizes) / n_train  # Keras's running mean over the epoch
+            train_acc = jnp.sum(accs * sizes) / n_train
+        params = state[0]
+        val_start = start if data.start_val is None else data.start_val
+        if rule is None and not output.every:
+            val_loss, val_acc = batch_loss(params, data.x_val, data.y_val, jnp.ones(data.y_val.shape[0]), val_start,
+                                           None)
+            judged = {}
         else:  # the task's own success rule, on the same validation outputs
-            params = state[0]
-            out = head_logits(params, run_cell(cell, params["cell"], data.x_val, start, cfg.unroll))
-            per_sample, correct = head_loss(head, out, data.y_val)
+            out = model_outputs(cell, params, data.x_val, val_start, cfg.unroll, output.every)
+            per_sample, correct = sequence_loss(head, out, data.y_val, data.mask_val)
             val_loss, val_acc = jnp.mean(per_sample), jnp.mean(correct)
-            judged = evaluate_rule(rule, cfg.output, out, data.y_val, val_loss, data.length)
-        params_finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(state[0])]))
+            judged = {} if rule is None else evaluate_rule(rule, output, out, data.y_val, val_loss, data.length,
+                                                           data.mask_val)
+        params_finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(params)]))
         finite = (jnp.all(jnp.isfinite(losses)) & jnp.isfinite(val_loss) & params_finite
                   & (train_loss <= DIVERGED_LOSS) & (val_loss <= DIVERGED_LOSS))
         metrics = {"train_loss": train_loss, "train_acc": jnp.where(finite, train_acc, jnp.nan),
@@ -154,6 +228,9 @@ def make_trainer(cell: Cell, cfg: SweepConfig) -> Trainer:
         if rule is not None:  # a diverged model fails, and its rule's metrics are NaN
             metrics["success"] = (finite & judged.pop("success")).astype(jnp.float32)
             metrics |= {k: jnp.where(finite, v, jnp.nan).astype(jnp.float32) for k, v in judged.items()}
+        if stop:  # solved now: frozen from the next step on
+            solved = metrics["success"] > 0.5 if rule is not None else finite & (val_acc >= cfg.threshold)
+            state = (*state[:2], state[2] | solved)
         return state, metrics
 
     return Trainer(init, epoch)
@@ -167,17 +244,18 @@ def finish(state: tuple, metrics: dict) -> dict:
     return kept | {"diverged": ~jnp.all(metrics["finite"], axis=-1), "params": state[0]}
 
 
-def make_train(cell: Cell, cfg: SweepConfig) -> Callable[[Hparams, Data], dict]:
-    """``train(hparams, data) -> outputs``: one model's whole training as one pure function (its epochs a
-    ``lax.scan``): the metrics of every epoch (:data:`METRICS`, each ``(epochs,)``), ``diverged`` and the
-    final ``params``. Vmap it over models with ``in_axes=(0, None)`` and over lengths with ``(None, 0)``."""
-    trainer = make_trainer(cell, cfg)
+def make_train(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Callable[[Hparams, Data], dict]:
+    """``train(hparams, data) -> outputs``: one model's whole training as one pure function (its rounds a
+    ``lax.scan``): the metrics of every round (:data:`METRICS`, each ``(rounds,)``: an epoch of offline data,
+    ``cfg.eval_every`` steps of online data), ``diverged`` and the final ``params``. Vmap it over models with
+    ``in_axes=(0, None)`` and over lengths with ``(None, 0)``. Online data needs the (static) ``length``."""
+    trainer = make_trainer(cell, cfg, length)
 
     def train(hparams: Hparams, data: Data) -> dict:
         def epoch(state, index):
             return trainer.epoch(state, hparams, data, index)
 
-        state, metrics = jax.lax.scan(epoch, trainer.init(hparams, data), jnp.arange(cfg.epochs))
+        state, metrics = jax.lax.scan(epoch, trainer.init(hparams, data), jnp.arange(cfg.rounds))
         return finish(state, metrics)
 
     return train
@@ -191,25 +269,38 @@ class Program(NamedTuple):
     epoch: Any
 
 
-def make_program(cell: Cell, cfg: SweepConfig, devices: list | None = None) -> Program:
+def data_axes(cfg: SweepConfig, data: Data) -> Data | None:
+    """Which leaves of ``data`` have a model axis (``0``) in a program: every array of per-seed data, the stream
+    of per-seed online data; ``None``: none (data shared by the models)."""
+    if cfg.data == "per-seed":
+        return Data(*(None if name == "length" or value is None else 0 for name, value in data._asdict().items()))
+    if cfg.data == "online-per-seed":
+        return Data(*(0 if name == "stream" else None for name in Data._fields))
+    return None
+
+
+def make_program(cell: Cell, cfg: SweepConfig, devices: list | None = None, data: Data | None = None,
+                 length: int | None = None) -> Program:
     """The :class:`Trainer` of ``cell`` for every model of a chunk on every length of a bucket, jitted.
 
     ``hparams`` leaves have shape ``(n_models,)``; ``data`` leaves a leading length axis (with
-    ``cfg.data == "per-seed"`` the data arrays have a model axis after it: ``(n_lengths, n_models, ...)``);
+    ``cfg.data == "per-seed"`` the data arrays have a model axis after it: ``(n_lengths, n_models, ...)``;
+    ``data`` here, its shapes or arrays, says which optional fields are present: :func:`data_axes`); online data
+    needs the bucket's one ``length``;
     state and metrics have shape ``(n_lengths, n_models, ...)``. With several ``devices`` the model axis is
     split across them (``shard_map``: each device trains its own models on a copy of the data; nothing is
     exchanged), so ``n_models`` must be a multiple of ``len(devices)``. Epochs are separate calls: the caller
     reports progress between them, and no host callback keeps the programs out of the compilation cache.
     """
-    trainer = make_trainer(cell, cfg)
-    per_seed = cfg.data == "per-seed"
-    data_axes = Data(None, 0, 0, 0, 0) if per_seed else None
-    init = jax.vmap(jax.vmap(trainer.init, in_axes=(0, data_axes)), in_axes=(None, 0))
-    epoch = jax.vmap(jax.vmap(trainer.epoch, in_axes=(0, 0, data_axes, None)), in_axes=(0, None, 0, None))
+    trainer = make_trainer(cell, cfg, length)
+    axes = data_axes(cfg, data if data is not None else Data(0, 0, 0, 0, 0))
+    init = jax.vmap(jax.vmap(trainer.init, in_axes=(0, axes)), in_axes=(None, 0))
+    epoch = jax.vmap(jax.vmap(trainer.epoch, in_axes=(0, 0, axes, None)), in_axes=(0, None, 0, None))
     if devices is not None and len(devices) > 1:
         P = jax.sharding.PartitionSpec
         mesh = jax.sharding.Mesh(np.asarray(devices), ("models",))
-        data_spec = Data(P(), *(P(None, "models"),) * 4) if per_seed else P()
+        data_spec = P() if axes is None else jax.tree.map(lambda a: P() if a is None else P(None, "models"), axes,
+                                                          is_leaf=lambda a: a is None)
         per_model = P(None, "models")
         init = jax.shard_map(init, mesh=mesh, in_specs=(P("models"), data_spec), out_specs=per_model,
                              check_vma=False)
