@@ -1,6 +1,7 @@
 """Sequence tasks, one module per family: the question thread's (:mod:`.question`: ``latch``, ``bit_relay``),
-Bengio 1994's (:mod:`.bengio94`: ``two_sequence``, ``parity``) and Hochreiter & Schmidhuber 1997's (:mod:`.hs97`:
-``adding``, a regression, and ``temporal_order``, 4 classes); :data:`TASKS` is the registry.
+Bengio 1994's (:mod:`.bengio94`: ``two_sequence``, ``parity``), Hochreiter & Schmidhuber 1997's (:mod:`.hs97`:
+``adding``, a regression, and ``temporal_order``, 4 classes) and Arjovsky et al. 2016's (:mod:`.arjovsky16`:
+``copy``, 9 classes at every step); :data:`TASKS` is the registry.
 
 A task is any function ``task(key, n, length) -> (x, y)`` with ``x`` of shape
 ``(n, length, n_in)`` (float32) and ``y`` of shape ``(n,)`` (int32 labels 0/1).
@@ -29,17 +30,18 @@ from collections.abc import Callable
 
 import jax
 
+from latchjax.core.tasks.arjovsky16 import copy
 from latchjax.core.tasks.bengio94 import parity, parity_at, two_sequence, two_sequence_at
 from latchjax.core.tasks.common import positions, signs_positive_first
 from latchjax.core.tasks.hs97 import adding, temporal_order
-from latchjax.core.tasks.output import TaskSpec
+from latchjax.core.tasks.output import Output, Sequences, TaskSpec
 from latchjax.core.tasks.question import bit_relay, latch
 
 Task = Callable[[jax.Array, int, int], tuple[jax.Array, jax.Array]]
 
 
 TASKS: dict[str, Task] = {"latch": latch, "bit_relay": bit_relay, "two_sequence": two_sequence, "parity": parity,
-                          "adding": adding, "temporal_order": temporal_order}
+                          "adding": adding, "temporal_order": temporal_order, "copy": copy}
 
 
 # The options of the built-in tasks as users set them (type, help); each task's own keyword default is the
@@ -48,6 +50,8 @@ TASK_OPTIONS: dict[str, tuple[type, str]] = {
     "noise": (float, "standard deviation of the Gaussian noise on every element"),
     "middle": (int, "bit_relay: position of the second bit (default: length // 2)"),
     "informative": (int, "two_sequence: number of first elements carrying the class"),
+    "spread": (float, "adding: each row's length drawn uniformly in [T, T + spread T] (H&S 1997: 0.1)"),
+    "symbols": (int, "copy: how many symbols to copy (K)"),
 }
 
 
@@ -64,5 +68,5 @@ def make_task(task: str | Task, **kwargs) -> Task:
     return functools.partial(task, **kwargs) if kwargs else task
 
 
-__all__ = ["Task", "TaskSpec", "TASKS", "TASK_OPTIONS", "make_task", "latch", "bit_relay", "two_sequence", "parity",
-           "adding", "temporal_order", "two_sequence_at", "parity_at", "positions", "signs_positive_first"]
+__all__ = ["Task", "TaskSpec", "Output", "Sequences", "TASKS", "TASK_OPTIONS", "make_task", "latch", "bit_relay", "two_sequence", "parity",
+           "adding", "temporal_order", "copy", "two_sequence_at", "parity_at", "positions", "signs_positive_first"]

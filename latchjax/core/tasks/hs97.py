@@ -1,8 +1,9 @@
-"""Hochreiter & Schmidhuber 1997's adding problem (Exp. 4) and temporal order (Exp. 6a), at a fixed length.
+"""Hochreiter & Schmidhuber 1997's adding problem (Exp. 4) and temporal order (Exp. 6a).
 
-H&S draw every sequence's length uniformly in [T, T + T/10] and train online; these versions fix the length at
-``length`` (variable lengths and online data are a later part of ``issues show 22``), so a sweep's ``lengths``
-play the role of T. ``../shared/SPEC.md`` section 7 has the definitions they follow.
+A sweep's ``lengths`` play the role of T. H&S draw every sequence's length uniformly in [T, T + T/10]:
+``adding``'s ``spread`` option does so (``spread=0.1``; each row then has its own length, left-padded to
+``T + floor(spread T)``); its default, 0, keeps every row at T. H&S train online (``--data online``).
+``../shared/SPEC.md`` section 7 has the definitions they follow.
 """
 
 from __future__ import annotations
@@ -10,33 +11,44 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from latchjax.core.tasks.output import AbsError, Output, TaskSpec
+from latchjax.core.tasks.output import AbsError, Output, Sequences, TaskSpec
 
 ADDING_BASELINE = 1.0 / 24.0  # MSE of the memoryless prediction 0.5: Var((X1 + X2) / 4) = 2 (1/3) / 16
 
 
-def adding_fn(key: jax.Array, n: int, length: int) -> tuple[jax.Array, jax.Array]:
-    """H&S 1997 Exp. 4 at a fixed length T = ``length`` (>= 10).
+def adding_fn(key: jax.Array, n: int, length: int, *, spread: float = 0.0):
+    """H&S 1997 Exp. 4 at T = ``length`` (>= 10).
 
     Each step is a pair (value U[-1, 1], marker). One of the first 10 pairs is marked (marker 1; its value is
     X1), then one of the first T/2 - 1 pairs not yet marked (X2). Every other marker is 0, except the first
     and the last pair's, -1. When the first pair is the one marked, X1 := 0 (its value is set to 0, so the
     input says so too). Target ``0.5 + (X1 + X2) / 4`` in [0, 1], shape ``(n, 1)``.
+
+    ``spread`` > 0 (H&S: 0.1): each row's length is drawn uniformly from ``T .. T + floor(spread T)`` (its X2 among
+    its own first L/2 - 1 pairs), rows left-padded with zeros to that width; returns
+    :class:`~latchjax.core.tasks.output.Sequences` with each row's length. ``spread`` 0: ``(x, y)``, every row T.
     """
     if length < 10:
         raise ValueError(f"lengths: adding needs length >= 10 (X1 is marked among the first 10 pairs), got {length}")
+    if not (isinstance(spread, (int, float)) and 0 <= spread <= 10):
+        raise ValueError(f"spread: must be a number in [0, 10], got {spread!r}")
+    extra = int(spread * length)
     k_value, k_first, k_second = jax.random.split(key, 3)
-    values = jax.random.uniform(k_value, (n, length), jnp.float32, -1.0, 1.0)
+    width = length + extra
+    rows = jax.random.randint(jax.random.fold_in(key, 1), (n,), length, width + 1) if extra else jnp.full((n,), length)
+    values = jax.random.uniform(k_value, (n, width), jnp.float32, -1.0, 1.0)
     p1 = jax.random.randint(k_first, (n,), 0, 10)
-    r = jax.random.randint(k_second, (n,), 0, length // 2 - 1)
-    p2 = jnp.where(r < p1, r, r + 1)  # the r-th of the first T/2 - 1 pairs that are not p1
-    t = jnp.arange(length)
+    r = jax.random.randint(k_second, (n,), 0, rows // 2 - 1) if extra else \
+        jax.random.randint(k_second, (n,), 0, length // 2 - 1)
+    p2 = jnp.where(r < p1, r, r + 1)  # the r-th of the first L/2 - 1 pairs that are not p1
+    t = jnp.arange(width) - (width - rows)[:, None]  # each row's own step, negative on its padding
     marked = (t == p1[:, None]) | (t == p2[:, None])
-    ends = (t == 0) | (t == length - 1)
+    ends = (t == 0) | (t == rows[:, None] - 1)
     markers = jnp.where(marked, 1.0, jnp.where(ends, -1.0, 0.0))
-    values = jnp.where((t == 0) & (p1[:, None] == 0), 0.0, values)  # X1 := 0 when the first pair is marked
+    values = jnp.where(((t == 0) & (p1[:, None] == 0)) | (t < 0), 0.0, values)  # X1 := 0 when the first is marked
     target = 0.5 + jnp.sum(jnp.where(marked, values, 0.0), axis=1) / 4.0
-    return jnp.stack([values, markers], axis=-1), target[:, None]
+    x = jnp.stack([values, markers], axis=-1)
+    return Sequences(x, target[:, None], length=rows) if extra else (x, target[:, None])
 
 
 SYMBOLS = ("E", "B", "a", "b", "c", "d", "X", "Y")

@@ -34,6 +34,7 @@ Each rule names the metrics it records per model (:attr:`metrics`) beside ``succ
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -262,11 +263,25 @@ class TaskSpec:
         return self.fn(key, n, length)
 
     @property
+    def __signature__(self) -> inspect.Signature:
+        """The function's signature, so that its options (``spread=0.0``) are seen where a task's are read."""
+        return inspect.signature(self.fn)
+
+    @property
     def name(self) -> str:
         return self.label or task_name(self.fn)
 
     def bind(self, **kwargs) -> TaskSpec:
-        return replace(self, fn=functools.partial(self.fn, **kwargs)) if kwargs else self
+        """The task with options fixed (``functools.partial``); a baseline function that takes an option (the copy
+        task's ``symbols``) gets it too."""
+        if not kwargs:
+            return self
+        baseline = self.baseline
+        if callable(baseline):
+            takes = inspect.signature(baseline).parameters
+            mine = {k: v for k, v in kwargs.items() if k in takes}
+            baseline = functools.partial(baseline, **mine) if mine else baseline
+        return replace(self, fn=functools.partial(self.fn, **kwargs), baseline=baseline)
 
 
 def task_output(task: Any) -> Output:
