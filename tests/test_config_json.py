@@ -18,6 +18,7 @@ from latchjax.rundir.load import load_dataset, load_result
 from latchjax.rundir.sweepdir import read_config
 from latchjax.rundir.tables import table_texts
 from latchjax.sweep.config import (
+    ONLINE_ONLY,
     SETTINGS,
     SweepConfig,
     default_length_buckets,
@@ -69,6 +70,10 @@ CONFIGS = {
                                              val_fraction=0.25, head="sigmoid", optimizer="sgd", seed=4, data_seed=4,
                                              length_buckets=2, unroll=3, gradient="forward", threshold=0.75,
                                              lengths=(3, 8, 20)),
+    "online copy, per-seed streams, stop at success": SweepConfig(
+        task="copy", task_kwargs={"symbols": 3}, data="online-per-seed", budget=640, eval_every=8, test_samples=50,
+        stop_at_success=True, lengths=(4, 6)),
+    "adding with H&S's spread of lengths": SweepConfig(task="adding", task_kwargs={"spread": 0.1}, lengths=(10, 20)),
 }
 
 
@@ -145,11 +150,14 @@ def test_config_json_holds_the_values_a_run_used(tmp_path, monkeypatch, task):
     # every setting, as the run used it; a task option only where the task takes it
     assert {k for k in config if k in TASK_OPTIONS} == takes(task)
     for name, setting in SETTINGS.items():
-        if setting.fields:
+        if name in ONLINE_ONLY or name == "stop_at_success":  # offline data, not stopped: not used, not written
+            assert name not in config, name
+        elif setting.fields:
             value = getattr(cfg, setting.fields[0])
             assert config[name] == (list(value) if setting.is_list else value), name
     # the task the run trained with was bound with exactly the options config.json holds
-    assert getattr(cfg.resolved.task, "keywords", {}) == {k: config[k] for k in takes(task)}
+    bound = getattr(cfg.resolved.task, "fn", cfg.resolved.task)  # a TaskSpec binds its function
+    assert getattr(bound, "keywords", {}) == {k: config[k] for k in takes(task)}
     # no "default" placeholder: the only null is bit_relay's middle, whose default is a rule (length // 2)
     nulls = {k for k, v in config.items() if k in SETTINGS and v is None}
     assert nulls == ({"middle"} if task == "bit_relay" else set())

@@ -11,6 +11,7 @@ import numpy as np
 from latchjax.core.cells import Cell, RNNCell
 from latchjax.core.model import head_logits, head_loss
 from latchjax.core.scan import masked_scan
+from latchjax.core.tasks.output import as_sequences
 
 
 def trajectories(cell: RNNCell, params: Any, x: jax.Array) -> dict[str, jax.Array]:
@@ -89,7 +90,7 @@ def diagnose_run(result: Any, cfg: Any, params: dict, length: int, samples: int)
     Returns ``(report, y, diagram)``: the report is empty when no cell qualifies; ``diagram`` is
     :func:`fixed_point_diagram` where a one-unit SimpleRNN was diagnosed, else None."""
     lengths = result.coords["length"]
-    x, y = cfg.resolved.task(jax.random.key(12345), samples, length)
+    x, y = as_sequences(cfg.resolved.task(jax.random.key(12345), samples, length))[:2]
     cells = {cell.name: cell for cell in cfg.resolved.cells}
     success = result.success(cfg.threshold)
     seeds = len(result.coords["seed"])

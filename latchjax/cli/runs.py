@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from latchjax.analysis import compare, diagnostics, explain
+from latchjax.core.tasks.output import task_name
 from latchjax.core.vocabulary import SettingsError
 from latchjax.rundir import plots
 from latchjax.rundir.claim import own_file
@@ -63,6 +64,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     if args.samples < 2:
         raise SettingsError(f"--samples: need at least 2, got {args.samples}")
     cfg = run_settings(args.dir, result, config)
+    if cfg.output.every or cfg.resolved.varies:
+        raise SettingsError(f"diagnose: {args.dir}'s task {task_name(cfg.resolved.task)} declares {cfg.output}"
+                            + (" with rows of their own lengths" if cfg.resolved.varies else "")
+                            + "; diagnose follows the gradient of one output at the end of fixed-length sequences")
     params = load_params(params_path(args.dir), result, cfg)
     out = args.dir / "diagnostics"
     check_destination(out, "diagnose", directory=True)

@@ -28,6 +28,16 @@ METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "diverged")
 CONFIG_KEYS = {"preset": "a name", "task": "a name", "cells": "a list of cell specs", "flavor": "a name",
                "units": "an integer >= 1", "split": "a name", "epochs": "an integer >= 1",
                "threshold": "a number in (0, 1]"}
+# online data (config "data" online / online-per-seed) trains a budget of sequences instead of epochs over a split
+ONLINE_KEYS = {"budget": "an integer >= 1"}
+
+
+def required_keys(config: dict) -> dict[str, str]:
+    """The settings a run's config.json must hold (:data:`CONFIG_KEYS`; online data: its budget, no split or
+    epochs)."""
+    if str(config.get("data", "")).startswith("online"):
+        return {k: v for k, v in CONFIG_KEYS.items() if k not in ("split", "epochs")} | ONLINE_KEYS
+    return CONFIG_KEYS
 
 
 def _is_int(value: Any) -> bool:
@@ -41,7 +51,7 @@ def _is_number(value: Any) -> bool:
 def _config_value_ok(key: str, value: Any) -> bool:
     if key == "cells":
         return isinstance(value, list) and len(value) > 0 and all(isinstance(c, str) and c for c in value)
-    if key in ("units", "epochs"):
+    if key in ("units", "epochs", "budget"):
         return _is_int(value) and value >= 1
     if key == "threshold":
         return _is_number(value) and math.isfinite(value) and 0 < value <= 1
@@ -51,16 +61,17 @@ def _config_value_ok(key: str, value: Any) -> bool:
 def check_config(config: dict, path: Path) -> dict:
     """``config`` (read from ``path``) if it has every setting of :data:`CONFIG_KEYS` as it should be; one line
     (:class:`RunDirError`) naming the file and the setting otherwise."""
-    for key in CONFIG_KEYS:
+    keys = required_keys(config)
+    for key in keys:
         if key not in config:
-            raise damaged(path, f"no {key!r} (incomplete; {key} must be {CONFIG_KEYS[key]})")
-        _check_value(config, key, path)
+            raise damaged(path, f"no {key!r} (incomplete; {key} must be {keys[key]})")
+        _check_value(config, key, path, keys)
     return config
 
 
-def _check_value(config: dict, key: str, path: Path) -> None:
+def _check_value(config: dict, key: str, path: Path, keys: dict[str, str] = CONFIG_KEYS) -> None:
     if not _config_value_ok(key, config[key]):
-        raise damaged(path, f"{key!r} is {json.dumps(config[key])[:60]}, not {CONFIG_KEYS[key]}")
+        raise damaged(path, f"{key!r} is {json.dumps(config[key])[:60]}, not {keys[key]}")
 
 
 def _scalar_json(arrays: dict[str, np.ndarray], key: str, path: Path) -> Any:

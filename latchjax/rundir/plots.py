@@ -113,6 +113,38 @@ def val_acc_distribution(result: SweepResult, title: str = "") -> plt.Figure:
     return fig
 
 
+def success_vs_sequences(result: SweepResult, threshold: float, title: str = "") -> plt.Figure:
+    """For a timed run (online data or ``--stop-at-success``): the fraction of seeds whose success rule has held
+    by each evaluation, against the training sequences seen, one panel per length, one line per series. Every
+    model shares the budget, so this is 1 - Kaplan-Meier's survival: no model is censored before its end."""
+    c = result.coords
+    times, observed = result.steps_to_success(threshold)
+    seen = np.asarray(c["sequences"], np.float64)
+    lengths = c["length"]
+    cols = min(len(lengths), 4)
+    rows = -(-len(lengths) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols + 0.6, 2.9 * rows + 0.9), squeeze=False, sharey=True)
+    for li, length in enumerate(lengths):
+        ax = axes[li // cols][li % cols]
+        for label, (i, _, j, k) in curve_series(result):
+            solved = (observed[i, li, j, k][:, None] & (times[i, li, j, k][:, None] <= seen)).mean(axis=0)
+            ax.step(np.r_[0, seen], np.r_[0, solved], where="post", label=label)
+        ax.set_title(f"length {length}", fontsize=9)
+        ax.set_ylim(-0.03, 1.03)
+        ax.grid(alpha=0.3)
+        if li // cols == rows - 1:
+            ax.set_xlabel("training sequences seen")
+        if li % cols == 0:
+            ax.set_ylabel("fraction of seeds solved")
+    for extra in range(len(lengths), rows * cols):
+        axes[extra // cols][extra % cols].set_visible(False)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"{title}\nsteps to success: success = {result.output_info()['rule'] or f'val acc >= {threshold:g}'}; "
+                 f"{len(c['seed'])} seeds", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def draw_all(result: SweepResult, out: Path, threshold: float, title: str = "", fmt: str = "png") -> list[Path]:
     """Draw every figure into ``out`` (created if needed); returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -121,6 +153,8 @@ def draw_all(result: SweepResult, out: Path, threshold: float, title: str = "", 
         "mean_val_acc": mean_val_acc(result, title),
         "val_acc_distribution": val_acc_distribution(result, title),
     }
+    if result.timed:
+        figures["success_vs_sequences"] = success_vs_sequences(result, threshold, title)
     paths = []
     for name, fig in figures.items():
         path = out / f"{name}.{fmt}"
@@ -341,6 +375,7 @@ def draw_explain(table: dict, out: Path, fmt: str = "png", title: str = "") -> l
 def run_title(config: dict) -> str:
     """A figure title naming the run: preset, task, cells, flavour, split, epochs and how seeds relate."""
     cells = ", ".join(config["cells"])
+    training = (f"{config['budget']:,} sequences" if "budget" in config
+                else f"{config['split']} split, {config['epochs']} epochs")
     return (f"{config['preset']}: {config['task']}, {cells} ({config['flavor']}, {config['units']} unit"
-            f"{'s' if config['units'] > 1 else ''}), {config['split']} split, {config['epochs']} epochs\n"
-            f"{data_caption(config)}")
+            f"{'s' if config['units'] > 1 else ''}), {training}\n{data_caption(config)}")

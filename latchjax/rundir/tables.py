@@ -117,12 +117,15 @@ def data_caption(config: dict) -> str:
     return DATA_CAPTIONS[config.get("data", "shared")] + ("" if head == "random" else f", head init {head}")
 
 
-def _sequences(text: str) -> str:
-    """A count of sequences as the summary shows it: ``> budget`` for a median not reached (inf)."""
-    value = float(text) if text not in ("", "nan") else float("nan")
+def _sequences(text: str, budget: float, median: bool) -> str:
+    """A count of sequences as the summary shows it; a median not reached within the budget is ``> budget``, an
+    interval's end not reached ``inf``."""
+    value = float(text)
     if np.isnan(value):
         return "-"
-    return "not reached" if np.isinf(value) else f"{value:,.0f}"
+    if np.isinf(value):
+        return f"> {budget:,.0f}" if median else "inf"
+    return f"{value:,.0f}"
 
 
 def summary_text(result: SweepResult, config: dict) -> str:
@@ -139,7 +142,8 @@ def summary_text(result: SweepResult, config: dict) -> str:
                      [f"{k}/{n}", f"{float(freq):.2f}", f"[{float(lo):.2f}, {float(hi):.2f}]",
                       f"{float(mean):.3f}±{float(std):.3f}"])
         if result.timed:
-            med, low, high = (_sequences(v) for v in more[:3])
+            budget = result.coords["sequences"][-1]
+            med, low, high = (_sequences(v, budget, i == 0) for i, v in enumerate(more[:3]))
             lines[-1].append(f"{med} [{low}, {high}]")
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     title = f"{config['preset']}: success = {rule_caption(result, config['threshold'])}; {data_caption(config)}"

@@ -45,6 +45,8 @@ HEADS = ("softmax", "sigmoid")
 HEAD_INITS = ("random", "aligned", "reversed")
 DATA_MODES = ("shared", "per-seed", "online", "online-per-seed")
 ONLINE_MODES = ("online", "online-per-seed")
+ONLINE_ONLY = ("budget", "eval_every", "test_samples")  # the settings of online data
+OFFLINE_ONLY = ("epochs", "samples", "split", "val_fraction")  # what online data replaces
 DEFAULT_TEST_SAMPLES = 2560  # H&S 1997's test set
 
 
@@ -460,7 +462,11 @@ def to_settings(cfg: SweepConfig) -> dict[str, Any]:
     if cfg.data_seed != cfg.seed:
         raise SettingsError("config.json has one seed for models and data; data_seed must equal it", "seed")
     out: dict[str, Any] = {}
+    # only what the run used: online data has no epochs, samples or split; offline data no budget or test set
+    unused = OFFLINE_ONLY if cfg.online else ONLINE_ONLY
     for s in SETTINGS.values():
+        if s.name in unused or (s.name == "stop_at_success" and not cfg.stop_at_success):
+            continue
         if s.fields:
             value = getattr(cfg, s.fields[0])
             out[s.name] = [v.item() if isinstance(v, np.generic) else v for v in value] if s.is_list else value

@@ -157,6 +157,10 @@ class SweepResult:
         info = self.cell_info()
         for key in CELL_INFO:
             coords[key] = ("cell", np.asarray([i[key] for i in info]))
+        if self.timed:  # when each evaluation happened
+            coords["sequences"] = ("epoch", np.asarray(self.coords["sequences"]))
+        if "baseline" in self.coords:  # the task's memoryless baseline loss
+            coords["baseline"] = ("length", np.asarray(self.coords["baseline"], np.float64))
         data = {name: (DIMS[: arr.ndim], arr) for name, arr in self.metrics.items() if name != "success"}
         data["success"] = (DIMS[:-1], self.success(threshold))
         attrs: dict[str, Any] = {"threshold": float(threshold)}

@@ -61,7 +61,6 @@ def train_chunks(cfg: SweepConfig, plan: list[Chunk], store: Any, owns: Callable
     chunks trained.
     """
     devices = devices if devices is not None else jax.local_devices()
-    task = cfg.resolved.task
     n_in = cfg.resolved.n_in
     datasets: dict[tuple, Future[Dataset]] = {}
     programs: dict[tuple[int, int], Any] = {}
