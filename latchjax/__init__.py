@@ -18,9 +18,9 @@ from latchjax import compat
 from latchjax.core.cells import Cell, FlaxCell, Recurrence, RNNCell, make_cell
 from latchjax.core.optim import keras_adam, torch_adam
 from latchjax.core.scan import masked_scan
-from latchjax.core.stats import wilson_interval
+from latchjax.core.stats import km_median, wilson_interval
 from latchjax.core.tasks import TASKS, Task, bit_relay, latch, make_task
-from latchjax.core.tasks.output import AbsError, Accuracy, LossRatio, NoErrors, Output, TaskSpec
+from latchjax.core.tasks.output import AbsError, Accuracy, LossRatio, NoErrors, Output, Sequences, TaskSpec
 from latchjax.rundir.load import load, load_dataset
 from latchjax.sweep.config import QUESTION_LENGTHS, SweepConfig
 from latchjax.sweep.results import SweepResult
@@ -35,7 +35,7 @@ __all__ = [
     "Cell", "FlaxCell", "Recurrence", "RNNCell", "KerasCell", "make_cell", "keras_adam", "torch_adam", "masked_scan",
     "wilson_interval", "TASKS", "Task", "bit_relay", "latch", "make_task", "load", "load_dataset", "QUESTION_LENGTHS",
     "SweepConfig", "SweepResult", "run_sweep", "train_cell", "train_one", "Data", "Hparams", "make_train",
-    "TaskSpec", "Output", "Accuracy", "AbsError", "NoErrors", "LossRatio",
+    "TaskSpec", "Output", "Sequences", "Accuracy", "AbsError", "NoErrors", "LossRatio", "km_median",
 ]
 
 compat.install()

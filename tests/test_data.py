@@ -78,7 +78,7 @@ def test_custom_task_and_bad_task():
 
     d = make_dataset(make_task(first_sign), (4,), 50, 0.2, "shuffled", 0)
     assert d.n_in == 2
-    with pytest.raises(ValueError, match="task: unknown task 'copy'"):
-        make_task("copy")
+    with pytest.raises(ValueError, match="task: unknown task 'kopy'"):
+        make_task("kopy")
     with pytest.raises(ValueError, match="task: must return"):
         make_dataset(lambda k, n, t: (np.zeros((n, t)), np.zeros(n)), (4,), 50, 0.2, "shuffled", 0)
