@@ -148,7 +148,7 @@ def test_sigmoid_and_softmax_heads_are_the_same_loss():
 @pytest.mark.parametrize("changes,message", [
     ({"cells": ("rnn",)}, "cells: unknown cell 'rnn'"),
     ({"flavor": "keras1"}, "flavor: unknown flavor"),
-    ({"task": "copy"}, "task: unknown task 'copy'"),
+    ({"task": "kopy"}, "task: unknown task 'kopy'"),
     ({"lengths": (5, 0)}, "lengths: every length must be an integer >= 1"),
     ({"lengths": (5, 5)}, "lengths: duplicates"),
     ({"seeds": 0}, "seeds: must be an integer >= 1"),
