@@ -193,7 +193,7 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
                 keep = jnp.logical_not(active) if active is not None else jnp.zeros((), bool)
                 keep = keep | done if stop else keep
                 new = _where(keep, (params, opt_state), new)
-                weight = weight * jnp.logical_not(keep) if online else weight
+                weight = weight * active if online else weight  # the round's train loss: its steps in the budget
             return (*new, *state[2:]), ((loss, acc, jnp.sum(weight)) if online else (loss, acc))
 
         if online:
