@@ -30,15 +30,17 @@ def final_columns(result: SweepResult) -> tuple[str, ...]:
 
 
 TIMED_COLUMNS = ("median_sequences", "median_low", "median_high")  # steps to success (Kaplan-Meier)
+EXACT_COLUMNS = ("cp_low", "cp_high")  # Clopper-Pearson's exact 95% interval, last so older columns keep their place
 
 
 def summary_columns(result: SweepResult) -> tuple[str, ...]:
     """:data:`SUMMARY_COLUMNS`, with the validation loss's mean and std instead of the accuracy's for a
     regression; a timed run (online data, ``--stop-at-success``) adds the median sequences to success and its 95%
-    interval (:data:`TIMED_COLUMNS`); a task with a memoryless baseline adds ``baseline``."""
+    interval (:data:`TIMED_COLUMNS`); a task with a memoryless baseline adds ``baseline``; Clopper and Pearson's
+    exact 95% interval (:data:`EXACT_COLUMNS`) comes last."""
     columns = SUMMARY_COLUMNS if result.classifies else (*SUMMARY_COLUMNS[:5], "mean_val_loss", "std_val_loss")
-    return (*columns, *(TIMED_COLUMNS if result.timed else ()), *(("baseline",) if "baseline" in result.coords
-                                                                    else ()))
+    return (*columns, *(TIMED_COLUMNS if result.timed else ()),
+            *(("baseline",) if "baseline" in result.coords else ()), *EXACT_COLUMNS)
 
 
 def extra_model_columns(result: SweepResult) -> tuple[str, ...]:
@@ -101,6 +103,7 @@ def summary_rows(result: SweepResult, threshold: float) -> list[list]:
         stats += [timed[k][idx] for k in TIMED_COLUMNS if timed]
         if "baseline" in c:
             stats.append(c["baseline"][idx[1]])
+        stats += [freq[k][idx] for k in EXACT_COLUMNS]
         rows.append([fmt(v) for v in key + stats])
     return rows
 
@@ -133,14 +136,16 @@ def summary_text(result: SweepResult, config: dict) -> str:
     rows = summary_rows(result, config["threshold"])
     varies = [len(result.coords["lr"]) > 1, len(result.coords["forget_bias"]) > 1]
     header = ["cell", "length"] + [n for n, v in zip(("lr", "b_f"), varies) if v] + \
-             ["success", "freq", "95% CI", "val acc mean±std" if result.classifies else "val loss mean±std"]
+             ["success", "freq", "Wilson 95% CI", "exact (C-P) 95% CI", "val acc mean±std" if result.classifies else
+              "val loss mean±std"]
     if result.timed:
         header.append("median seqs to success [95% CI]")
     lines = [header]
     for cell, length, lr, fb, n, k, freq, lo, hi, mean, std, *more in rows:
+        cp_lo, cp_hi = more[-2:]
         lines.append([cell, str(length)] + [str(x) for x, v in zip((lr, fb), varies) if v] +
                      [f"{k}/{n}", f"{float(freq):.2f}", f"[{float(lo):.2f}, {float(hi):.2f}]",
-                      f"{float(mean):.3f}±{float(std):.3f}"])
+                      f"[{float(cp_lo):.2f}, {float(cp_hi):.2f}]", f"{float(mean):.3f}±{float(std):.3f}"])
         if result.timed:
             budget = result.coords["sequences"][-1]
             med, low, high = (_sequences(v, budget, i == 0) for i, v in enumerate(more[:3]))

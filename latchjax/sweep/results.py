@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from latchjax.core.stats import km_medians, wilson_interval
+from latchjax.core.stats import clopper_pearson, km_medians, wilson_interval
 from latchjax.core.tasks.output import describe_rule, task_baseline
 
 DIMS = ("cell", "length", "lr", "forget_bias", "seed", "epoch")
@@ -188,12 +188,15 @@ class SweepResult:
         return (val >= threshold) & ~self.diverged
 
     def success_frequency(self, threshold: float = 0.9) -> dict[str, np.ndarray]:
-        """Success counts, frequency and Wilson 95% interval over seeds: shape (cell, length, lr, forget_bias)."""
+        """Success counts, frequency, Wilson's 95% interval (``ci_low, ci_high``) and Clopper and Pearson's exact one
+        (``cp_low, cp_high``) over seeds: shape (cell, length, lr, forget_bias)."""
         ok = self.success(threshold)
         n = np.full(ok.shape[:-1], ok.shape[-1])
         k = ok.sum(axis=-1)
         low, high = wilson_interval(k, n)
-        return {"n": n, "successes": k, "success_freq": k / n, "ci_low": low, "ci_high": high}
+        cp_low, cp_high = clopper_pearson(k, n)
+        return {"n": n, "successes": k, "success_freq": k / n, "ci_low": low, "ci_high": high, "cp_low": cp_low,
+                "cp_high": cp_high}
 
     def sel(self, name: str, **where) -> np.ndarray:
         """A metric indexed by coordinate values, e.g. ``sel("val_acc", cell="lstm", length=100)``."""
