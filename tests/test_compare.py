@@ -9,6 +9,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
+from latchjax.analysis.compare import COLUMNS, compare_conditions, format_table
 from latchjax.cli import run
 from latchjax.core.stats import (
     clopper_pearson,
@@ -18,6 +19,7 @@ from latchjax.core.stats import (
     paired_comparison,
     wilson_interval,
 )
+from latchjax.sweep.results import SweepResult
 
 RUN = ["--lengths", "3,7", "--seeds", "6", "--epochs", "1", "--samples", "64", "--buckets", "1", "--quiet"]
 CELLS = ["--cells", "srnn,lstm,gru"]
@@ -153,6 +155,42 @@ def test_paired_comparison_counts_the_two_by_two_table():
     assert stats["p_mcnemar"] == 1.0
 
 
+def result_of(success: np.ndarray, lengths, lrs=(0.01,), fbs=(1.0,), cells=("srnn", "lstm")) -> SweepResult:
+    """A SweepResult whose success (final val_acc >= 0.9) is ``success`` (cell, length, lr, forget_bias, seed)."""
+    info = [{"kind": c, "flavor": "keras3", "units": 1, "has_forget_bias": c == "lstm"} for c in cells]
+    coords = {"cell": list(cells), "cell_info": info, "length": list(lengths), "lr": list(lrs),
+              "forget_bias": list(fbs), "seed": list(range(success.shape[-1])), "epoch": [1]}
+    val = np.where(success, 1.0, 0.5)[..., None]
+    return SweepResult(coords, {"val_acc": val, "val_loss": 1 - val, "diverged": np.zeros(success.shape, bool)})
+
+
+def test_compare_adjusts_mcnemar_by_holm_over_the_lengths_of_each_curve_and_shows_both():
+    """Two cells at four lengths and two lrs, 20 seeds: p_holm is, within each lr (the family: every key but the
+    length), min(1, max_{j<=i} (m - j + 1) p_(j)) of that lr's four McNemar p-values, computed here by hand; the
+    two lrs do not share a family."""
+    rng = np.random.default_rng(3)
+    lengths, lrs = (10, 20, 40, 80), (0.01, 0.001)
+    success = np.zeros((2, 4, 2, 1, 20), bool)
+    success[0] = rng.uniform(size=(4, 2, 1, 20)) < 0.8
+    success[1] = rng.uniform(size=(4, 2, 1, 20)) < np.linspace(0.8, 0.1, 4)[:, None, None, None]
+    rows = compare_conditions(result_of(success, lengths, lrs), 0.9, "srnn", "lstm")
+    assert len(rows) == 8 and len(rows[0]) == len(COLUMNS) and COLUMNS[-1] == "p_holm"
+    for lr in lrs:
+        mine = [r for r in rows if r[COLUMNS.index("lr")] == lr]
+        p = [r[COLUMNS.index("p_mcnemar")] for r in mine]
+        order = sorted(range(4), key=lambda i: p[i])
+        expected, running = [0.0] * 4, 0.0
+        for j, i in enumerate(order):
+            running = max(running, min(1.0, (4 - j) * p[i]))
+            expected[i] = running
+        assert [r[-1] for r in mine] == pytest.approx(expected, abs=1e-15)
+        assert all(ph >= pm for ph, pm in zip(expected, p)) and len(set(p)) > 1
+    table = format_table([[str(v) for v in r] for r in rows])
+    header = table.splitlines()[1].split()
+    assert header.index("p_holm") == header.index("p_mcnemar") + 1
+    assert "adjusted by Holm's method over the lengths at each (lr, forget_bias)" in table.splitlines()[0]
+
+
 @pytest.mark.integration
 def test_explain_writes_one_row_per_model_with_its_features_and_the_auc_summary(run_dir, capsys):
     assert run(["explain", str(run_dir), "--boots", "100"]) == 0
@@ -190,7 +228,12 @@ def test_compare_two_cells_of_a_run_prints_and_writes_the_paired_table(run_dir, 
               for c in ("srnn", "lstm")}
         assert int(row["n"]) == 6 and int(row["successes_a"]) == sum(ok["srnn"])
         assert int(row["a_only"]) == sum(a and not b for a, b in zip(ok["srnn"], ok["lstm"]))
-    assert "p_mcnemar" in capsys.readouterr().out
+    by_length = sorted(table, key=lambda r: float(r["p_mcnemar"]))  # Holm over the run's two lengths, by hand
+    assert float(by_length[0]["p_holm"]) == pytest.approx(min(1, 2 * float(by_length[0]["p_mcnemar"])), abs=1e-6)
+    assert float(by_length[1]["p_holm"]) == pytest.approx(max(float(by_length[0]["p_holm"]),
+                                                              float(by_length[1]["p_mcnemar"])), abs=1e-6)
+    printed = capsys.readouterr().out
+    assert "p_mcnemar" in printed and "p_holm" in printed
 
 
 @pytest.mark.integration
