@@ -106,8 +106,8 @@ def cmd_plan_seeds(args: argparse.Namespace) -> int:
     if approx > EXACT_LIMIT:
         print(f"seeds per arm: {approx} (pairs: each seed trained in both conditions)")
         print(cells)
-        print(f"  Connor's (1987) normal approximation to McNemar's test; the exact test latchjax compare runs needs a "
-              f"few percent more (not searched above {EXACT_LIMIT:,} pairs)")
+        print(f"  Connor's (1987) normal approximation to McNemar's test; the exact test latchjax compare runs needs "
+              f"slightly more (not searched above {EXACT_LIMIT:,} pairs)")
         return 0
     exact = seeds_paired_exact(p10, p01, args.alpha, args.power)
     print(f"seeds per arm: {exact} (pairs: each seed trained in both conditions)")
