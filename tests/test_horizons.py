@@ -160,3 +160,20 @@ def test_the_success_figure_draws_each_identified_t50_at_50_percent_with_its_int
     spans = sorted(tuple(np.asarray(seg)[:, 0]) for c in bars for seg in c.get_segments())
     assert spans[0] == pytest.approx((expected.low[0], expected.high[0]))
     assert "diamond: T50" in ax.get_title()
+
+
+@pytest.mark.integration
+def test_a_sweep_of_three_lengths_writes_horizons_csv_and_the_summary_prints_it(tmp_path, capsys):
+    from latchjax.cli import run
+    from latchjax.rundir.load import load_result
+
+    out = tmp_path / "run"
+    assert run(["sweep", "--cells", "srnn", "--lengths", "3,5,7", "--seeds", "4", "--epochs", "1", "--samples", "64",
+                "--buckets", "1", "--quiet", "--out", str(out)]) == 0
+    result = load_result(out / "results.npz")
+    assert (out / "horizons.csv").read_text() == table_texts(result, 0.9)["horizons.csv"]
+    assert (out / "horizons.csv").read_text().startswith(",".join(HORIZON_COLUMNS) + "\n")
+    assert all(written_by("sweep", p.relative_to(out).as_posix()) for p in out.rglob("*") if p.is_file())
+    capsys.readouterr()
+    assert run(["summary", str(out)]) == 0
+    assert "memory horizon: T50, T90" in capsys.readouterr().out
