@@ -9,8 +9,17 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
+from latchjax.analysis.compare import COLUMNS, compare_conditions, format_table
 from latchjax.cli import run
-from latchjax.core.stats import mcnemar_exact, newcombe_paired_interval, paired_comparison, wilson_interval
+from latchjax.core.stats import (
+    clopper_pearson,
+    holm,
+    mcnemar_exact,
+    newcombe_paired_interval,
+    paired_comparison,
+    wilson_interval,
+)
+from latchjax.sweep.results import SweepResult
 
 RUN = ["--lengths", "3,7", "--seeds", "6", "--epochs", "1", "--samples", "64", "--buckets", "1", "--quiet"]
 CELLS = ["--cells", "srnn,lstm,gru"]
@@ -46,6 +55,56 @@ def test_wilson_interval_is_the_score_interval_and_matches_newcombe_1998():
                 (1, 29): (0.0061, 0.1718)}
     for (k, n), published in newcombe.items():
         np.testing.assert_allclose(np.ravel(wilson_interval(k, n)), published, rtol=0, atol=5e-5)
+
+
+def test_clopper_pearson_is_the_pair_of_beta_quantiles_and_puts_alpha_over_2_in_each_binomial_tail():
+    """Against scipy's Beta quantiles (low = B^-1(a/2; k, n-k+1), high = B^-1(1-a/2; k+1, n-k)), the closed forms
+    at k = 0 and k = n (high = 1 - (a/2)^(1/n), low = (a/2)^(1/n)), and the definition: the binomial tails at the
+    limits, summed exactly with math.comb, are a/2."""
+    beta = pytest.importorskip("scipy.stats").beta
+    k = np.array([0, 1, 2, 5, 10, 3, 50, 97, 100, 0, 7, 999])
+    n = np.array([10, 10, 29, 10, 10, 148, 100, 100, 100, 1, 7, 1000])
+    for level in (0.95, 0.9, 0.99):
+        a = 1 - level
+        low, high = clopper_pearson(k, n, level)
+        expect_low = np.where(k > 0, beta.ppf(a / 2, np.maximum(k, 1), n - k + 1), 0.0)
+        expect_high = np.where(k < n, beta.ppf(1 - a / 2, k + 1, np.maximum(n - k, 1)), 1.0)
+        np.testing.assert_allclose(low, expect_low, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(high, expect_high, rtol=1e-9, atol=1e-14)
+    low, high = clopper_pearson([0, 20], 20)
+    assert high[0] == pytest.approx(1 - 0.025 ** (1 / 20), abs=1e-12) and low[1] == pytest.approx(0.025 ** (1 / 20))
+    for kk, nn in ((3, 17), (12, 40)):
+        lo, hi = (float(v) for v in clopper_pearson(kk, nn))
+        upper_tail = sum(math.comb(nn, j) * lo**j * (1 - lo) ** (nn - j) for j in range(kk, nn + 1))
+        lower_tail = sum(math.comb(nn, j) * hi**j * (1 - hi) ** (nn - j) for j in range(kk + 1))
+        assert upper_tail == pytest.approx(0.025, rel=1e-9) and lower_tail == pytest.approx(0.025, rel=1e-9)
+    assert np.isnan(clopper_pearson(0, 0)).all()  # no trials: no interval (as Wilson's)
+    with pytest.raises(ValueError, match="0 <= k <= n"):
+        clopper_pearson(5, 4)
+
+
+def test_holm_adjusted_p_values_reject_exactly_what_holms_step_down_procedure_rejects():
+    """By hand (Holm 1979's rule on four p-values), then against the procedure itself, written as Holm states it,
+    on random families at several levels; adjusted values are monotone in p and never below p."""
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])  # 4*.005, 3*.01, 2*.03
+    np.testing.assert_allclose(holm([0.5, np.nan, 0.01]), [0.5, np.nan, 0.02])  # NaN: not a test
+
+    def step_down(p, alpha):
+        rejected = np.zeros(p.size, bool)
+        for j, i in enumerate(np.argsort(p)):
+            if p[i] > alpha / (p.size - j):
+                break
+            rejected[i] = True
+        return rejected
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        p = rng.uniform(size=rng.integers(1, 9)) ** 3  # many small ones, so some are rejected
+        adjusted = holm(p)
+        for alpha in (0.01, 0.05, 0.2):
+            np.testing.assert_array_equal(adjusted <= alpha, step_down(p, alpha))
+        order = np.argsort(p)
+        assert np.all(np.diff(adjusted[order]) >= 0) and np.all(adjusted >= p) and np.all(adjusted <= 1)
 
 
 def test_mcnemar_exact_p_is_the_two_sided_binomial_tail_of_the_discordant_pairs():
@@ -96,6 +155,42 @@ def test_paired_comparison_counts_the_two_by_two_table():
     assert stats["p_mcnemar"] == 1.0
 
 
+def result_of(success: np.ndarray, lengths, lrs=(0.01,), fbs=(1.0,), cells=("srnn", "lstm")) -> SweepResult:
+    """A SweepResult whose success (final val_acc >= 0.9) is ``success`` (cell, length, lr, forget_bias, seed)."""
+    info = [{"kind": c, "flavor": "keras3", "units": 1, "has_forget_bias": c == "lstm"} for c in cells]
+    coords = {"cell": list(cells), "cell_info": info, "length": list(lengths), "lr": list(lrs),
+              "forget_bias": list(fbs), "seed": list(range(success.shape[-1])), "epoch": [1]}
+    val = np.where(success, 1.0, 0.5)[..., None]
+    return SweepResult(coords, {"val_acc": val, "val_loss": 1 - val, "diverged": np.zeros(success.shape, bool)})
+
+
+def test_compare_adjusts_mcnemar_by_holm_over_the_lengths_of_each_curve_and_shows_both():
+    """Two cells at four lengths and two lrs, 20 seeds: p_holm is, within each lr (the family: every key but the
+    length), min(1, max_{j<=i} (m - j + 1) p_(j)) of that lr's four McNemar p-values, computed here by hand; the
+    two lrs do not share a family."""
+    rng = np.random.default_rng(3)
+    lengths, lrs = (10, 20, 40, 80), (0.01, 0.001)
+    success = np.zeros((2, 4, 2, 1, 20), bool)
+    success[0] = rng.uniform(size=(4, 2, 1, 20)) < 0.8
+    success[1] = rng.uniform(size=(4, 2, 1, 20)) < np.linspace(0.8, 0.1, 4)[:, None, None, None]
+    rows = compare_conditions(result_of(success, lengths, lrs), 0.9, "srnn", "lstm")
+    assert len(rows) == 8 and len(rows[0]) == len(COLUMNS) and COLUMNS[-1] == "p_holm"
+    for lr in lrs:
+        mine = [r for r in rows if r[COLUMNS.index("lr")] == lr]
+        p = [r[COLUMNS.index("p_mcnemar")] for r in mine]
+        order = sorted(range(4), key=lambda i: p[i])
+        expected, running = [0.0] * 4, 0.0
+        for j, i in enumerate(order):
+            running = max(running, min(1.0, (4 - j) * p[i]))
+            expected[i] = running
+        assert [r[-1] for r in mine] == pytest.approx(expected, abs=1e-15)
+        assert all(ph >= pm for ph, pm in zip(expected, p)) and len(set(p)) > 1
+    table = format_table([[str(v) for v in r] for r in rows])
+    header = table.splitlines()[1].split()
+    assert header.index("p_holm") == header.index("p_mcnemar") + 1
+    assert "adjusted by Holm's method over the lengths at each (lr, forget_bias)" in table.splitlines()[0]
+
+
 @pytest.mark.integration
 def test_explain_writes_one_row_per_model_with_its_features_and_the_auc_summary(run_dir, capsys):
     assert run(["explain", str(run_dir), "--boots", "100"]) == 0
@@ -133,7 +228,12 @@ def test_compare_two_cells_of_a_run_prints_and_writes_the_paired_table(run_dir, 
               for c in ("srnn", "lstm")}
         assert int(row["n"]) == 6 and int(row["successes_a"]) == sum(ok["srnn"])
         assert int(row["a_only"]) == sum(a and not b for a, b in zip(ok["srnn"], ok["lstm"]))
-    assert "p_mcnemar" in capsys.readouterr().out
+    by_length = sorted(table, key=lambda r: float(r["p_mcnemar"]))  # Holm over the run's two lengths, by hand
+    assert float(by_length[0]["p_holm"]) == pytest.approx(min(1, 2 * float(by_length[0]["p_mcnemar"])), abs=1e-6)
+    assert float(by_length[1]["p_holm"]) == pytest.approx(max(float(by_length[0]["p_holm"]),
+                                                              float(by_length[1]["p_mcnemar"])), abs=1e-6)
+    printed = capsys.readouterr().out
+    assert "p_mcnemar" in printed and "p_holm" in printed
 
 
 @pytest.mark.integration

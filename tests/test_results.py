@@ -130,3 +130,20 @@ def test_load_dataset_uses_the_runs_threshold(tmp_path):
     assert same.identical(ds)
     with pytest.raises(FileNotFoundError, match="results.npz"):
         load_dataset(tmp_path / "nowhere")
+
+
+def test_summary_csv_gains_clopper_pearson_beside_wilson_at_the_end_and_keeps_every_other_column():
+    """summary.csv's columns are those it had, then cp_low, cp_high: scipy's Beta quantiles of the row's count."""
+    beta = pytest.importorskip("scipy.stats").beta
+    result = fake_result()
+    lines = [line.split(",") for line in table_texts(result, 0.75)["summary.csv"].splitlines()]
+    assert lines[0] == ["cell", "length", "lr", "forget_bias", "n", "successes", "success_freq", "ci_low", "ci_high",
+                        "mean_val_acc", "std_val_acc", "cp_low", "cp_high"]
+    rows = [dict(zip(lines[0], line)) for line in lines[1:]]
+    assert len(rows) == 2 * 2 * 2 * 2 and {r["successes"] for r in rows} != {"0"}
+    for r in rows:
+        k, n = int(r["successes"]), int(r["n"])
+        low = beta.ppf(0.025, k, n - k + 1) if k else 0.0
+        high = beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+        assert float(r["cp_low"]) == pytest.approx(low, abs=1e-6) and float(r["cp_high"]) == pytest.approx(high, abs=1e-6)
+        assert float(r["cp_low"]) <= k / n <= float(r["cp_high"])

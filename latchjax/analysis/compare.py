@@ -3,8 +3,11 @@
 A condition is a cell of the run (``lstm``), a learning rate (``lr=0.01``) or a forget-gate bias
 (``forget_bias=1``, alias ``b_f=1``). Models of A and B with the same seed (and the same values of
 every other axis) form pairs: repeat ``i`` has the same initialisation key and shuffles in every
-cell, lr and bias of a run, and in every run with the same base seed. :func:`compare_rows` gives,
-per point of the remaining axes, the paired statistics of :func:`latchjax.core.stats.paired_comparison`.
+cell, lr and bias of a run, and in every run with the same base seed. :func:`compare_conditions` and
+:func:`compare_runs` give, per point of the remaining axes, the paired statistics of
+:func:`latchjax.core.stats.paired_comparison`, and ``p_holm``: McNemar's p adjusted by Holm's method
+(:func:`latchjax.core.stats.holm`) over the lengths of each family -- the rows that share every other key (cell,
+lr, forget_bias), i.e. one curve's tests, as a reader scanning a curve for "where do A and B differ" makes them.
 """
 
 from __future__ import annotations
@@ -13,12 +16,26 @@ import itertools
 
 import numpy as np
 
-from latchjax.core.stats import PAIRED_COLUMNS, paired_comparison
+from latchjax.core.stats import PAIRED_COLUMNS, holm, paired_comparison
 from latchjax.sweep.results import DIMS, SweepResult
 
 AXES = {"lr": "lr", "forget_bias": "forget_bias", "b_f": "forget_bias"}
 KEY_COLUMNS = ("cell", "length", "lr", "forget_bias")
-COLUMNS = ("a", "b", *KEY_COLUMNS, *PAIRED_COLUMNS)
+COLUMNS = ("a", "b", *KEY_COLUMNS, *PAIRED_COLUMNS, "p_holm")  # p_holm last: the older columns keep their place
+FAMILY = ("a", "b", "cell", "lr", "forget_bias")  # Holm's family: every key but the length
+
+
+def with_holm(rows: list[list]) -> list[list]:
+    """``rows`` (of :data:`COLUMNS` but ``p_holm``) with ``p_holm`` appended: Holm's adjustment of ``p_mcnemar``
+    within each family of rows sharing :data:`FAMILY` (the tests at every length of one curve)."""
+    at = [COLUMNS.index(k) for k in FAMILY]
+    families: dict[tuple, list[int]] = {}
+    for i, row in enumerate(rows):
+        families.setdefault(tuple(str(row[j]) for j in at), []).append(i)
+    p_holm = np.empty(len(rows))
+    for members in families.values():
+        p_holm[members] = holm([rows[i][COLUMNS.index("p_mcnemar")] for i in members])
+    return [[*row, float(p)] for row, p in zip(rows, p_holm)]
 
 
 def parse_condition(text: str, result: SweepResult) -> tuple[str, int]:
@@ -57,7 +74,7 @@ def compare_conditions(result: SweepResult, threshold: float, a: str, b: str) ->
         key = dict(zip(others, (result.coords[d][i] for d, i in zip(others, idx))))
         stats = paired_comparison(ok_a[idx], ok_b[idx])
         rows.append([a, b, *(key.get(k, "") for k in KEY_COLUMNS), *(stats[k] for k in PAIRED_COLUMNS)])
-    return rows
+    return with_holm(rows)
 
 
 def compare_runs(run_a: tuple[SweepResult, dict], run_b: tuple[SweepResult, dict],
@@ -108,19 +125,21 @@ def compare_runs(run_a: tuple[SweepResult, dict], run_b: tuple[SweepResult, dict
         forget = fb_a if np.isclose(fb_a, fb_b, equal_nan=True) else f"{fb_a:g}|{fb_b:g}"
         rows.append([*labels, cell, res_a.coords["length"][length[0]], res_a.coords["lr"][lr[0]], forget,
                      *(stats[k] for k in PAIRED_COLUMNS)])
-    return rows
+    return with_holm(rows)
 
-
-
-SHOWN = ("cell", "length", "lr", "forget_bias", *PAIRED_COLUMNS)
+_P = PAIRED_COLUMNS.index("p_mcnemar") + 1
+SHOWN = ("cell", "length", "lr", "forget_bias", *PAIRED_COLUMNS[:_P], "p_holm", *PAIRED_COLUMNS[_P:])
 
 
 def format_table(rows: list[list[str]]) -> str:
     """The rows of :func:`compare_conditions` / :func:`compare_runs` (as text) as an aligned table, with a
-    header line naming A and B."""
+    header line naming A and B and Holm's family (the keys other than the length that the rows fill in: the
+    compared axis's column is empty)."""
     picks = [COLUMNS.index(c) for c in SHOWN]
     lines = [list(SHOWN)] + [[row[i] for i in picks] for row in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(SHOWN))]
+    family = [k for k in ("cell", "lr", "forget_bias") if rows[0][COLUMNS.index(k)] != ""]
     head = (f"A = {rows[0][0]}, B = {rows[0][1]}; pairs share seeds; a_only: A succeeded and B failed; "
-            "p_mcnemar: exact two-sided; diff = p_A - p_B with Newcombe's paired 95% interval")
+            "p_mcnemar: exact two-sided; p_holm: p_mcnemar adjusted by Holm's method over the lengths at each "
+            f"({', '.join(family)}); diff = p_A - p_B with Newcombe's paired 95% interval")
     return "\n".join([head] + ["  ".join(c.rjust(w) for c, w in zip(line, widths)) for line in lines])

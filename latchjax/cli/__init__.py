@@ -1,5 +1,5 @@
 """The ``latchjax`` command line: :mod:`.parser` (``latchjax --help``) over one module per group of commands
-(:mod:`.sweep`, :mod:`.runs`, :mod:`.studies`, :mod:`.listing`).
+(:mod:`.sweep`, :mod:`.runs`, :mod:`.studies`, :mod:`.listing`, :mod:`.planning`).
 
 Errors in user input print one line on stderr, naming the flag, and exit with code 2, before anything is written.
 """

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from latchjax.analysis.landscape import LandscapeConfig
-from latchjax.cli import listing, runs, studies
+from latchjax.cli import listing, planning, runs, studies
 from latchjax.cli import sweep as sweep_command
 from latchjax.core.vocabulary import Setting, SettingsError, flag, settings_of
 from latchjax.studies.bengio import BengioConfig
@@ -158,6 +158,8 @@ def build_parser() -> _Parser:
     compare.add_argument("b", nargs="?", help="condition B (omit when comparing two directories)")
     compare.add_argument("--csv", type=Path, metavar="FILE", help="also write the table as CSV")
     compare.set_defaults(func=runs.cmd_compare)
+
+    planning.add_plan_seeds(sub)
 
     presets = sub.add_parser("presets", help="list the presets")
     presets.set_defaults(func=listing.cmd_presets)

@@ -1,7 +1,8 @@
 """Figures of a sweep, drawn from a :class:`~latchjax.sweep.results.SweepResult` alone (no training).
 
 * ``success_frequency``: fraction of seeds whose final validation accuracy reaches the
-  threshold, vs sequence length, with Wilson 95% bands;
+  threshold, vs sequence length, with Wilson 95% bands, and (runs of at least three lengths) each curve's
+  memory horizon T50 as a diamond at 50% with its 95% bootstrap interval;
 * ``mean_val_acc``: mean final validation accuracy +- standard deviation vs length (the
   thread's plots);
 * ``val_acc_distribution``: every seed's final validation accuracy, per length and cell
@@ -20,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from latchjax.rundir.tables import data_caption, rule_caption  # noqa: E402
-from latchjax.sweep.results import SweepResult, wilson_interval  # noqa: E402
+from latchjax.sweep.results import MIN_HORIZON_LENGTHS, SweepResult, wilson_interval  # noqa: E402
 
 FIGURES = ("success_frequency", "mean_val_acc", "val_acc_distribution")
 
@@ -62,15 +63,31 @@ def _curve_figure(result: SweepResult, draw, subtitle: str, ylabel: str, title: 
 
 
 def success_frequency(result: SweepResult, threshold: float, title: str = "") -> plt.Figure:
+    """Success frequency vs length with Wilson 95% bands; with at least three lengths, each identified T50
+    (:meth:`~latchjax.sweep.results.SweepResult.memory_horizons`) as a diamond at 50% with its interval as a
+    horizontal bar (the axis stays on the trained lengths; a bar beyond them is cut at the edge)."""
     freq = result.success_frequency(threshold)
+    horizons = result.memory_horizons(threshold) if len(result.coords["length"]) >= MIN_HORIZON_LENGTHS else {}
 
     def draw(ax, lengths, label, idx):
         line, = ax.plot(lengths, freq["success_freq"][idx], "o-", ms=3, label=label)
         ax.fill_between(lengths, freq["ci_low"][idx], freq["ci_high"][idx], color=line.get_color(), alpha=0.2)
+        horizon = horizons.get((idx[0], idx[2], idx[3]))
+        if horizon is not None and np.isfinite(horizon.t[0]):
+            t50, low, high = horizon.t[0], horizon.low[0], horizon.high[0]
+            bar = [[t50 - low], [high - t50]] if np.isfinite([low, high]).all() else None
+            ax.errorbar([t50], [0.5], xerr=bar, fmt="D", ms=6, capsize=3, color=line.get_color(), mec="k", mew=0.6)
 
     n = len(result.coords["seed"])
-    return _curve_figure(result, draw, f"success = {rule_caption(result, threshold)}; {n} seeds; band: Wilson 95% CI",
-                         "success frequency", title)
+    caption = f"success = {rule_caption(result, threshold)}; {n} seeds; band: Wilson 95% CI"
+    if horizons:
+        caption += "; diamond: T50 [bootstrap 95% CI]"
+    fig = _curve_figure(result, draw, caption, "success frequency", title)
+    if horizons:
+        lengths = np.asarray(result.coords["length"], np.float64)
+        pad = 0.04 * (lengths.max() - lengths.min())
+        fig.axes[0].set_xlim(lengths.min() - pad, lengths.max() + pad)
+    return fig
 
 
 def mean_val_acc(result: SweepResult, title: str = "") -> plt.Figure:

@@ -7,7 +7,10 @@ Layout (the contract other tools rely on)::
     DIR/results.npz    every metric array with its axes (exact; what ``plot`` and ``summary`` read)
     DIR/results.csv    one row per model (final epoch)
     DIR/history.csv    one row per model per epoch
-    DIR/summary.csv    one row per (cell, length, lr, forget_bias): success frequency, Wilson 95% CI
+    DIR/summary.csv    one row per (cell, length, lr, forget_bias): success frequency, Wilson and Clopper-Pearson
+                       95% CIs
+    DIR/horizons.csv   one row per (cell, lr, forget_bias): memory horizons T50, T90 with 95% bootstrap CIs (runs of
+                       at least three lengths)
     DIR/figures/       see :mod:`latchjax.rundir.plots`
     DIR/chunks/        while a sweep runs: one ``.npz`` per finished chunk (removed when the sweep ends)
     DIR/.lock          while a sweep runs, until its last figure: held (``flock``) by the process writing DIR

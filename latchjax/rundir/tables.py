@@ -1,5 +1,5 @@
-"""What a run's tables and captions say: the text of ``results.csv``, ``history.csv``, ``summary.csv``, the
-summary ``latchjax summary`` prints, and the caption that says how the seeds of a point relate.
+"""What a run's tables and captions say: the text of ``results.csv``, ``history.csv``, ``summary.csv``,
+``horizons.csv`` (runs of at least three lengths), the summary ``latchjax summary`` prints, and the caption that says how the seeds of a point relate.
 
 Pure functions of a result (and its config); :mod:`latchjax.rundir.sweepdir` writes them.
 """
@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 
 from latchjax.rundir.files import csv_text, fmt
-from latchjax.sweep.results import DIMS, SweepResult
+from latchjax.sweep.results import DIMS, MIN_HORIZON_LENGTHS, SweepResult
 
 MODEL_COLUMNS = ("cell", "flavor", "units", "length", "lr", "forget_bias", "seed")
 
@@ -22,6 +22,10 @@ FINAL_COLUMNS = ("val_acc", "val_loss", "train_acc", "train_loss", "diverged", "
 SUMMARY_COLUMNS = ("n", "successes", "success_freq", "ci_low", "ci_high", "mean_val_acc", "std_val_acc")
 
 
+HORIZON_COLUMNS = ("cell", "lr", "forget_bias", "t50", "t50_low", "t50_high", "t90", "t90_low", "t90_high", "boots",
+                   "boots_failed", "note")
+
+
 def final_columns(result: SweepResult) -> tuple[str, ...]:
     """The per-model metric columns of ``results.csv`` before ``diverged, success``: :data:`FINAL_COLUMNS`'s for
     a classification (without accuracies for a regression), then the success rule's metrics (``test_errors``...)."""
@@ -30,15 +34,17 @@ def final_columns(result: SweepResult) -> tuple[str, ...]:
 
 
 TIMED_COLUMNS = ("median_sequences", "median_low", "median_high")  # steps to success (Kaplan-Meier)
+EXACT_COLUMNS = ("cp_low", "cp_high")  # Clopper-Pearson's exact 95% interval, last so older columns keep their place
 
 
 def summary_columns(result: SweepResult) -> tuple[str, ...]:
     """:data:`SUMMARY_COLUMNS`, with the validation loss's mean and std instead of the accuracy's for a
     regression; a timed run (online data, ``--stop-at-success``) adds the median sequences to success and its 95%
-    interval (:data:`TIMED_COLUMNS`); a task with a memoryless baseline adds ``baseline``."""
+    interval (:data:`TIMED_COLUMNS`); a task with a memoryless baseline adds ``baseline``; Clopper and Pearson's
+    exact 95% interval (:data:`EXACT_COLUMNS`) comes last."""
     columns = SUMMARY_COLUMNS if result.classifies else (*SUMMARY_COLUMNS[:5], "mean_val_loss", "std_val_loss")
-    return (*columns, *(TIMED_COLUMNS if result.timed else ()), *(("baseline",) if "baseline" in result.coords
-                                                                    else ()))
+    return (*columns, *(TIMED_COLUMNS if result.timed else ()),
+            *(("baseline",) if "baseline" in result.coords else ()), *EXACT_COLUMNS)
 
 
 def extra_model_columns(result: SweepResult) -> tuple[str, ...]:
@@ -55,7 +61,8 @@ def rule_caption(result: SweepResult, threshold: float) -> str:
 
 
 def table_texts(result: SweepResult, threshold: float) -> dict[str, str]:
-    """The text of ``results.csv``, ``history.csv`` and ``summary.csv``, by file name."""
+    """The text of ``results.csv``, ``history.csv``, ``summary.csv`` and, with at least
+    :data:`~latchjax.sweep.results.MIN_HORIZON_LENGTHS` lengths, ``horizons.csv``, by file name."""
     c = result.coords
     success = result.success(threshold)
     final = {name: result.final(name) for name in final_columns(result)}
@@ -84,7 +91,22 @@ def table_texts(result: SweepResult, threshold: float) -> dict[str, str]:
             "history.csv": csv_text(MODEL_COLUMNS + ("epoch", *(("sequences",) if result.timed else ()), *final),
                                     history_rows),
             "summary.csv": csv_text(("cell", "length", "lr", "forget_bias") + summary_columns(result),
-                                    summary_rows(result, threshold))}
+                                    summary_rows(result, threshold)),
+            **({"horizons.csv": csv_text(HORIZON_COLUMNS, horizon_rows(result, threshold))}
+               if len(c["length"]) >= MIN_HORIZON_LENGTHS else {})}
+
+
+def horizon_rows(result: SweepResult, threshold: float) -> list[list]:
+    """One row of :data:`HORIZON_COLUMNS` per (cell, lr, forget_bias): T50 and T90 with their 95% bootstrap
+    intervals (:meth:`~latchjax.sweep.results.SweepResult.memory_horizons`), the resamples drawn and those without
+    an identified fit, and the note (why there is no number; extrapolation)."""
+    c = result.coords
+    rows = []
+    for (i, j, k), h in result.memory_horizons(threshold).items():
+        numbers = [v for q in range(2) for v in (h.t[q], h.low[q], h.high[q])]
+        rows.append([fmt(v) for v in [c["cell"][i], c["lr"][j], c["forget_bias"][k], *numbers, h.boots, h.failed,
+                                      h.note]])
+    return rows
 
 
 def summary_rows(result: SweepResult, threshold: float) -> list[list]:
@@ -101,6 +123,7 @@ def summary_rows(result: SweepResult, threshold: float) -> list[list]:
         stats += [timed[k][idx] for k in TIMED_COLUMNS if timed]
         if "baseline" in c:
             stats.append(c["baseline"][idx[1]])
+        stats += [freq[k][idx] for k in EXACT_COLUMNS]
         rows.append([fmt(v) for v in key + stats])
     return rows
 
@@ -133,18 +156,48 @@ def summary_text(result: SweepResult, config: dict) -> str:
     rows = summary_rows(result, config["threshold"])
     varies = [len(result.coords["lr"]) > 1, len(result.coords["forget_bias"]) > 1]
     header = ["cell", "length"] + [n for n, v in zip(("lr", "b_f"), varies) if v] + \
-             ["success", "freq", "95% CI", "val acc mean±std" if result.classifies else "val loss mean±std"]
+             ["success", "freq", "Wilson 95% CI", "exact (C-P) 95% CI", "val acc mean±std" if result.classifies else
+              "val loss mean±std"]
     if result.timed:
         header.append("median seqs to success [95% CI]")
     lines = [header]
     for cell, length, lr, fb, n, k, freq, lo, hi, mean, std, *more in rows:
+        cp_lo, cp_hi = more[-2:]
         lines.append([cell, str(length)] + [str(x) for x, v in zip((lr, fb), varies) if v] +
                      [f"{k}/{n}", f"{float(freq):.2f}", f"[{float(lo):.2f}, {float(hi):.2f}]",
-                      f"{float(mean):.3f}±{float(std):.3f}"])
+                      f"[{float(cp_lo):.2f}, {float(cp_hi):.2f}]", f"{float(mean):.3f}±{float(std):.3f}"])
         if result.timed:
             budget = result.coords["sequences"][-1]
             med, low, high = (_sequences(v, budget, i == 0) for i, v in enumerate(more[:3]))
             lines[-1].append(f"{med} [{low}, {high}]")
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     title = f"{config['preset']}: success = {rule_caption(result, config['threshold'])}; {data_caption(config)}"
-    return "\n".join([title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in lines])
+    return "\n".join([title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in lines] +
+                     ["", *horizon_text(result, config["threshold"], varies)])
+
+
+def _length(value: str) -> str:
+    return "-" if value == "nan" else f"{float(value):.4g}"
+
+
+def horizon_text(result: SweepResult, threshold: float, varies: list[bool]) -> list[str]:
+    """The memory horizons under the summary's table (:func:`horizon_rows`), or the line saying why there are
+    none."""
+    lengths = len(result.coords["length"])
+    if lengths < MIN_HORIZON_LENGTHS:
+        return [f"memory horizon: not estimated (a logistic fit over lengths needs at least {MIN_HORIZON_LENGTHS} "
+                f"lengths; this run has {lengths})"]
+    rows = horizon_rows(result, threshold)
+    header = ["cell"] + [n for n, v in zip(("lr", "b_f"), varies) if v] + ["T50 [95% CI]", "T90 [95% CI]", "note"]
+    lines = [header]
+    for cell, lr, fb, *t, _, _, note in rows:
+        lines.append([cell] + [str(x) for x, v in zip((lr, fb), varies) if v] +
+                     [f"{_length(t[3 * q])} [{_length(t[3 * q + 1])}, {_length(t[3 * q + 2])}]" if t[3 * q] != "nan"
+                      else "-" for q in range(2)] +
+                     [note])
+    widths = [max(len(row[i]) for row in lines) for i in range(len(header) - 1)]
+    boots = rows[0][-3]
+    return [f"memory horizon: T50, T90 = the lengths where success falls to 50%, 90%, from a logistic fit of success "
+            f"on log T over all {lengths} lengths; 95% CI: percentile bootstrap over seeds ({boots} resamples, "
+            "clustered by seed)"] + ["  ".join([*(c.rjust(w) for c, w in zip(row, widths)), row[-1]]).rstrip()
+                                     for row in lines]

@@ -13,13 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from latchjax.core.stats import km_medians, wilson_interval
+from latchjax.core.stats import Horizon, clopper_pearson, km_medians, memory_horizon, wilson_interval
 from latchjax.core.tasks.output import describe_rule, task_baseline
 
 DIMS = ("cell", "length", "lr", "forget_bias", "seed", "epoch")
 CELL_INFO = ("kind", "flavor", "units", "has_forget_bias")
 BINARY_OUTPUT = {"kind": "class", "size": 2, "rule": None}
 RULE_METRICS = ("test_errors", "test_max_abs_error", "loss_ratio")  # what the success rules record
+# a logistic curve has two parameters: with two lengths it passes through both points whatever they are, so a
+# horizon needs a third to be more than an interpolation
+MIN_HORIZON_LENGTHS = 3
 
 
 def cell_info(cell) -> dict[str, Any]:
@@ -188,12 +191,28 @@ class SweepResult:
         return (val >= threshold) & ~self.diverged
 
     def success_frequency(self, threshold: float = 0.9) -> dict[str, np.ndarray]:
-        """Success counts, frequency and Wilson 95% interval over seeds: shape (cell, length, lr, forget_bias)."""
+        """Success counts, frequency, Wilson's 95% interval (``ci_low, ci_high``) and Clopper and Pearson's exact one
+        (``cp_low, cp_high``) over seeds: shape (cell, length, lr, forget_bias)."""
         ok = self.success(threshold)
         n = np.full(ok.shape[:-1], ok.shape[-1])
         k = ok.sum(axis=-1)
         low, high = wilson_interval(k, n)
-        return {"n": n, "successes": k, "success_freq": k / n, "ci_low": low, "ci_high": high}
+        cp_low, cp_high = clopper_pearson(k, n)
+        return {"n": n, "successes": k, "success_freq": k / n, "ci_low": low, "ci_high": high, "cp_low": cp_low,
+                "cp_high": cp_high}
+
+    def memory_horizons(self, threshold: float = 0.9, boot: int = 1000) -> dict[tuple[int, int, int], Horizon]:
+        """The memory horizon (T50, T90 with 95% bootstrap intervals, :func:`latchjax.core.stats.memory_horizon`) of
+        every (cell, lr, forget_bias), keyed by their indices: success on log T over every length, resampling seeds
+        clustered (repeat i's initialisation is the same at every length). Needs :data:`MIN_HORIZON_LENGTHS`."""
+        lengths = self.coords["length"]
+        if len(lengths) < MIN_HORIZON_LENGTHS:
+            raise ValueError(f"a memory horizon needs at least {MIN_HORIZON_LENGTHS} lengths; this run has "
+                             f"{len(lengths)}")
+        ok = self.success(threshold)
+        c = self.coords
+        return {(i, j, k): memory_horizon(lengths, ok[i, :, j, k], boot=boot)
+                for i in range(len(c["cell"])) for j in range(len(c["lr"])) for k in range(len(c["forget_bias"]))}
 
     def sel(self, name: str, **where) -> np.ndarray:
         """A metric indexed by coordinate values, e.g. ``sel("val_acc", cell="lstm", length=100)``."""
