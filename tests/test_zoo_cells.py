@@ -3,9 +3,11 @@ code, named per cell; their initialisation against the authors' distributions; e
 their options and refusals."""
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.linalg
 from scipy import stats
 
 from latchjax.analysis.explain import rest_jacobian, spectral_radius
@@ -67,11 +69,46 @@ def reference_step(kind, p, carry, x, cell):
         h = deltaA * carry[1] + deltaB_u
         y = np.einsum("bdn,bn->bd", h, C) + u * p["D"]
         return (y, h), y
+    if kind == "exprnn":  # lezcano/expRNN exprnn.py ExpRNN.forward: modrelu(input_kernel(x) + hidden @ expm(S))
+        upper = np.triu(p["A"], 1)
+        z = x @ p["input_kernel"].T + carry @ scipy.linalg.expm(upper - upper.T)
+        h = np.sign(z) * relu(np.abs(z) + p["modrelu_b"])
+        return h, h
+    if kind in ("asrnn", "lipschitz"):  # erichson/LipschitzRNN models.py rnn_models.forward (asymRNN, LipschitzRNN)
+        eye, z = np.eye(cell.units), x @ p["E_weight"].T + p["E_bias"]
+        eps, gamma = cell.opt("eps"), cell.opt("gamma")
+        if kind == "asrnn":
+            W = p["C"] - p["C"].T - gamma * eye
+            step = np.tanh(carry @ W + z)
+            if cell.opt("gated"):  # Chang et al. 2019 eq. 13
+                step = step * sig(carry @ W + x @ p["E_gate_weight"].T + p["E_gate_bias"])
+            h = carry + eps * step
+            return h, h
+        beta = cell.opt("beta")
+        A = beta * (p["B"] - p["B"].T) + (1 - beta) * (p["B"] + p["B"].T) - gamma * eye
+        W = beta * (p["C"] - p["C"].T) + (1 - beta) * (p["C"] + p["C"].T) - gamma * eye
+        h = carry + eps * carry @ A + eps * np.tanh(carry @ W + z)
+        return h, h
+    if kind == "cornn":  # tk-rusch/coRNN adding/model.py coRNNCell.forward: i2h(cat(x, hz, hy))
+        hy, hz = carry
+        hz = hz + cell.opt("dt") * (np.tanh(np.concatenate([x, hz, hy], 1) @ p["i2h_weight"].T + p["i2h_bias"])
+                                    - cell.opt("gamma") * hy - cell.opt("eps") * hz)
+        hy = hy + cell.opt("dt") * hz
+        return (hy, hz), hy
+    if kind == "lem":  # tk-rusch/LEM psMNIST/network.py LEMCell.forward
+        y, z = carry
+        i_dt1, i_dt2, i_z, i_y = np.split(x @ p["inp2hid_weight"].T + p["inp2hid_bias"], 4, axis=1)
+        h_dt1, h_dt2, h_y = np.split(y @ p["hid2hid_weight"].T + p["hid2hid_bias"], 3, axis=1)
+        ms_dt_bar, ms_dt = cell.opt("dt") * sig(i_dt1 + h_dt1), cell.opt("dt") * sig(i_dt2 + h_dt2)
+        z = (1 - ms_dt) * z + ms_dt * np.tanh(i_y + h_y)
+        y = (1 - ms_dt_bar) * y + ms_dt_bar * np.tanh(z @ p["transform_z_weight"].T + p["transform_z_bias"] + i_z)
+        return (y, z), y
     raise KeyError(kind)
 
 
 SPECS = ["irnn", "irnn:scale=0.9", "indrnn", "indrnn:rmax=2", "lru:rmin=0.5:rmax=0.99", "mingru", "minlstm",
-         "s6:state=3:dtmin=0.3:dtmax=1"]  # steps Δ large enough that A counts within six steps
+         "s6:state=3:dtmin=0.3:dtmax=1", "exprnn", "exprnn:init=1", "asrnn:eps=0.5", "asrnn:gated=1:eps=0.5",
+         "lipschitz:eps=0.5:beta=0.65", "cornn", "cornn:dt=0.076:gamma=0.4:eps=8", "lem", "lem:dt=0.5"]  # steps Δ large enough that A counts within six steps
 
 
 def random_params(cell, key, n_in):
@@ -82,37 +119,41 @@ def random_params(cell, key, n_in):
     return tree.unflatten([leaf + 0.3 * jax.random.normal(k, leaf.shape) for leaf, k in zip(leaves, keys)])
 
 
-def run_both(cell, params, xs):
-    """The cell and its reference over the steps of ``xs`` (T, batch, n_in): every output of each."""
-    carry = cell.initial_carry(xs.shape[1], xs.shape[2])
-    ref = jax.tree.map(lambda a: np.asarray(a, np.float64), carry)
+def run_ours(cell, params, xs):
+    """The cell's output after each step of ``xs`` (T, batch, n_in)."""
+    step = lambda carry, x: cell.step(params, carry, x)  # noqa: E731
+    return np.asarray(jax.lax.scan(step, cell.initial_carry(xs.shape[1], xs.shape[2]), jnp.asarray(xs))[1])
+
+
+def run_reference(cell, params, xs):
+    """The transcription's output after each step of ``xs``, in float64."""
+    carry = jax.tree.map(lambda a: np.asarray(a, np.float64), cell.initial_carry(xs.shape[1], xs.shape[2]))
     p64 = jax.tree.map(lambda a: np.asarray(a, np.float64), params)
-    step = jax.jit(cell.step)
-    ours, theirs = [], []
-    for x in xs:
-        carry, y = step(params, carry, jnp.asarray(x, jnp.float32))
-        ref, y_ref = reference_step(cell.kind, p64, ref, np.asarray(x, np.float64), cell)
-        ours.append(np.asarray(y))
-        theirs.append(y_ref)
-    return np.stack(ours), np.stack(theirs)
+    outs = []
+    for x in np.asarray(xs, np.float64):
+        carry, y = reference_step(cell.kind, p64, carry, x, cell)
+        outs.append(y)
+    return np.stack(outs)
 
 
 @pytest.mark.parametrize("spec", SPECS)
 @pytest.mark.parametrize("units", [1, 3])
 def test_cell_matches_its_authors_equations_and_every_parameter_counts(spec, units):
-    """Six steps from random parameters equal the transcription; moving any one parameter leaf by 0.05 in the
+    """Six steps from random parameters equal the transcription; moving any one parameter by N(0, 0.1^2) in the
     transcription alone makes the comparison fail (the mutation check: every term is compared)."""
     cell = parse_cell(spec, units)
     n_in = 2
     params = random_params(cell, jax.random.key(units), n_in)
     xs = np.asarray(jax.random.uniform(jax.random.key(1), (6, 4, n_in), minval=-1.0, maxval=2.0))
-    ours, theirs = run_both(cell, params, xs)
-    np.testing.assert_allclose(ours, theirs, rtol=2e-5, atol=2e-6)
-    leaves, tree = jax.tree.flatten(params)
-    for i in range(len(leaves)):
-        mutated = tree.unflatten([leaf + 0.05 * (j == i) for j, leaf in enumerate(leaves)])
-        _, mutated_theirs = run_both(cell, mutated, xs)
-        assert np.max(np.abs(ours - mutated_theirs)) > 1e-4, f"leaf {i} of {spec} does not count"
+    ours = run_ours(cell, params, xs)
+    np.testing.assert_allclose(ours, run_reference(cell, params, xs), rtol=2e-5, atol=2e-6)
+    for name in params:
+        if units == 1 and (cell.kind, name) in (("exprnn", "A"), ("asrnn", "C")):
+            continue  # a one-unit skew-symmetric matrix is 0: these enter only through A - Aᵀ
+        nudge = 0.1 * jax.random.normal(jax.random.key(9), params[name].shape)  # no symmetry for A - Aᵀ to cancel
+        mutated = params | {name: params[name] + nudge}
+        mutated_theirs = run_reference(cell, mutated, xs)
+        assert np.max(np.abs(ours - mutated_theirs)) > 1e-4, f"{name} of {spec} does not count"
 
 
 def ks(sample, cdf, *args):
@@ -241,3 +282,51 @@ def test_every_zoo_cell_trains_on_the_latch_through_a_tiny_sweep(kind):
     own = ZOO_KINDS[kind].flavors
     assert r.coords["cell"] == [kind] and r.coords["cell_info"][0]["flavor"] == ("keras2" if "keras2" in own else own[0])
     assert np.all(np.isfinite(r.metrics["train_loss"])) and not np.any(r.diverged)
+
+
+def test_exprnn_starts_orthogonal_with_the_authors_rotations():
+    """Henaff: 2x2 rotation blocks by angles U[-π, π] (an odd unit alone keeps 1); Cayley: blocks
+    [[0, s], [-s, 0]], s = -tan(φ/2), φ ~ U[0, π/2]; W = expm(S) orthogonal; input N(0, 2/n_in); b U(±0.01)."""
+    p = jax.tree.map(lambda a: np.asarray(a, np.float64), draws("exprnn", n_in=2, units=5))
+    s = p["A"][:, [0, 2], [1, 3]]
+    assert ks(s, "uniform", -np.pi, 2 * np.pi) > 1e-3 and not np.any(p["A"][:, 4])
+    W = np.stack([scipy.linalg.expm(a) for a in p["A"][:10]])
+    np.testing.assert_allclose(W @ np.swapaxes(W, 1, 2), np.broadcast_to(np.eye(5), W.shape), atol=1e-6)
+    assert ks(p["input_kernel"], "norm", 0, 1) > 1e-3 and ks(p["modrelu_b"], "uniform", -0.01, 0.02) > 1e-3
+    phi = 2 * np.arctan(-np.asarray(draws("exprnn:init=1", units=4)["A"], np.float64)[:, [0, 2], [1, 3]])
+    assert ks(phi, "uniform", 0, np.pi / 2) > 1e-3
+
+
+@pytest.mark.parametrize("spec", ["asrnn", "lipschitz:std=3"])
+def test_antisymmetric_cells_draw_gaussian_matrices_of_std_over_n(spec):
+    """LipschitzRNN tools.py gaussian_init_: N(0, (init_std / N)^2); E xavier_normal N(0, 2/(n_in + N)), zero bias."""
+    cell = parse_cell(spec, 4)
+    p = draws(spec)
+    for name in ("B", "C") if cell.kind == "lipschitz" else ("C",):
+        assert ks(p[name], "norm", 0, cell.opt("std") / 4) > 1e-3
+    assert ks(p["E_weight"], "norm", 0, np.sqrt(2 / 6)) > 1e-3 and not np.any(p["E_bias"])
+
+
+@pytest.mark.parametrize("spec,fan_in", [("cornn", 2 + 8), ("lem", 4)])
+def test_oscillator_cells_draw_pytorchs_uniform_weights(spec, fan_in):
+    """coRNN: nn.Linear(n_in + 2N, N) default, U(±1/sqrt(n_in + 2N)); LEM: every parameter U(±1/sqrt(N))."""
+    for leaf in jax.tree.leaves(draws(spec)):
+        bound = 1 / np.sqrt(fan_in)
+        assert ks(leaf, "uniform", -bound, 2 * bound) > 1e-3
+
+
+@pytest.mark.parametrize("spec", ["asrnn", "asrnn:gated=1", "lipschitz", "cornn", "lem"])
+def test_lambda0_of_a_nonlinear_cell_is_the_radius_of_a_finite_difference_jacobian_at_rest(spec):
+    cell = parse_cell(spec, 3)
+    p = random_params(cell, jax.random.key(5), 2)
+    jac, residual, _ = rest_jacobian(cell, p, 2)
+    flat0, unravel = jax.flatten_util.ravel_pytree(cell.initial_carry(1, 2))
+    step = jax.jit(lambda s: jax.flatten_util.ravel_pytree(cell.step(p, unravel(s), jnp.zeros((1, 2)))[0])[0])
+    rest = flat0
+    for _ in range(500):
+        rest = step(rest)
+    rest = np.asarray(rest, np.float64)
+    columns = [(np.asarray(step(jnp.asarray(rest + 1e-3 * e, jnp.float32)), np.float64)
+                - np.asarray(step(jnp.asarray(rest - 1e-3 * e, jnp.float32)), np.float64)) / 2e-3 for e in np.eye(len(rest))]
+    numeric = np.max(np.abs(np.linalg.eigvals(np.stack(columns, axis=1))))
+    assert float(spectral_radius(np.asarray(jac))) == pytest.approx(numeric, abs=2e-3)

@@ -2,8 +2,8 @@
 
 One module per family (:mod:`.simple`, :mod:`.lstm`, :mod:`.gru`, :mod:`.janet`, :mod:`.bistable`), each
 declaring its kinds and step equations; :mod:`.kinds` is their registry. The memory literature's cells since 2015
-whose parameters are not gate blocks (:mod:`.relu_rnn`: IRNN, IndRNN; :mod:`.linear_rnn`: LRU, minGRU, minLSTM,
-S6) are :class:`ZooCell` s (:mod:`.zoo`), initialised as their authors' code does. :mod:`.common` holds the flavours,
+whose parameters are not gate blocks (:mod:`.relu_rnn`: IRNN, IndRNN; :mod:`.orthogonal_rnn`: expRNN;
+:mod:`.ode_rnn`: AntisymmetricRNN, Lipschitz RNN, coRNN, LEM; :mod:`.linear_rnn`: LRU, minGRU, minLSTM, S6) are :class:`ZooCell` s (:mod:`.zoo`), initialised as their authors' code does. :mod:`.common` holds the flavours,
 initialisers and shared products, :mod:`.rnn` the cell every kind is built as (:class:`RNNCell`),
 :mod:`.flax` the adapter for Flax cells, :mod:`.spec` the ``kind:option=value`` names, and
 :mod:`.protocol` what a cell is (:class:`Recurrence`, :class:`Cell`).

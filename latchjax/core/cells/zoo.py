@@ -1,5 +1,6 @@
 """The memory literature's cells since 2015 whose parameters are not gate blocks: :class:`ZooCell`, any kind of
-:data:`~latchjax.core.cells.kinds.ZOO_KINDS` (IRNN, IndRNN, LRU, minGRU, minLSTM, S6, ...), the bare recurrence
+:data:`~latchjax.core.cells.kinds.ZOO_KINDS` (IRNN, IndRNN, expRNN, AntisymmetricRNN, Lipschitz RNN, coRNN, LEM,
+LRU, minGRU, minLSTM, S6), the bare recurrence
 (no layer norm, residual, GLU or MLP around it), initialised as its authors' code does.
 
 Each kind's hyperparameters are options of its spec, with the authors' defaults (``lru:rmin=0.9:rmax=0.999``,
