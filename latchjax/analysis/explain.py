@@ -13,7 +13,10 @@ For every model of a run, :func:`explain_run` regenerates the parameters it star
   Closed forms at Keras init with one unit (``../shared/SPEC.md`` section 6): SimpleRNN
   lambda0 = |w| = 1; LSTM lambda0 = |g(b_f) + U_c / 4| (g the gate activation, U_c the candidate's
   recurrent weight: at h = c = 0 the Jacobian is [[o i U_c, o f], [i U_c, f]] with i = o = 1/2, rank 1);
-  GRU (``reset_after=False``) lambda0 = |1/2 + U_h / 4|. ``lambda_final``: the same for the trained model.
+  GRU (``reset_after=False``) lambda0 = |1/2 + U_h / 4|. For a cell linear in its state (LRU, minGRU, minLSTM,
+  S6) or diagonal (IndRNN), lambda0 = max_j |λ_j| of its state matrix at rest; ReLU cells resting at h = 0 (IRNN,
+  IndRNN) are linearised on their active branch (ReLU's derivative 1 at 0, :meth:`ZooCell.for_jacobian`), so an
+  IRNN starts at lambda0 = 1. ``lambda_final``: the same for the trained model.
 * ``rest_residual0`` / ``rest_residual_final``: max |F(s*) - s*|, which is 0 where the iteration
   reached a fixed point (a trained SimpleRNN with w < -1, for instance, oscillates instead).
 * ``proto_acc0``: the untrained model's accuracy on the task's noiseless prototypes
@@ -65,6 +68,8 @@ def rest_jacobian(cell: Any, params: Any, n_in: int, steps: int = REST_STEPS) ->
     The rest state is the carry after ``steps`` zero-input steps from ``cell.initial_carry``. Returns
     ``(J (d, d), max |F(s*) - s*|, {gate: mean value at s*})`` with d the size of the flattened carry.
     """
+    if hasattr(cell, "for_jacobian"):  # a ReLU cell resting at 0 linearises to its active branch (ZooCell)
+        cell = cell.for_jacobian()
     carry0 = cell.initial_carry(1, n_in)
     flat0, unravel = ravel_pytree(carry0)
     x0 = jnp.zeros((1, n_in), jnp.float32)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from latchjax.core.cells import FLAVORS, KINDS, RNNCell
+from latchjax.core.cells import FLAVORS, KINDS, ZOO_KINDS, RNNCell, ZooCell
 from latchjax.core.cells.rnn import MAX_UNITS
 from latchjax.core.vocabulary import SettingsError
 from latchjax.sweep.settings import presets
@@ -42,4 +42,20 @@ def cell_table(units: int = 1, n_in: int = 1) -> str:
     lines += [""] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows] + [""]
     for kind in KINDS.values():
         lines += [f"{kind.name}: {kind.equations}", f"    source: {kind.source}"]
-    return "\n".join(lines)
+    return "\n".join(lines + ["", *zoo_table(units, n_in)])
+
+
+def zoo_table(units: int = 1, n_in: int = 1) -> list[str]:
+    """The literature's cells with their own parameters: flavours, parameters, options with the authors' defaults,
+    equations, source and the authors' code they were checked against."""
+    lines = [f"the memory literature's cells (their authors' init; parameters for {units} unit(s), {n_in} input(s); "
+             "options as kind:option=value, defaults the authors'):"]
+    for kind in ZOO_KINDS.values():
+        options = ", ".join(f"{o.name}={'-' if o.default is None else o.default} ({o.help})" for o in kind.options)
+        lines += [f"{kind.name}: {kind.equations}",
+                  f"    parameters: {ZooCell(kind.name, units).n_params(n_in)}; flavour: {' or '.join(kind.flavors)}"
+                  f"{'; linear in h (associative scan)' if kind.coefficients else ''}",
+                  *([f"    options: {options}"] if options else []),
+                  *([f"    held as: {kind.parameterisation}"] if kind.parameterisation else []),
+                  f"    source: {kind.source}", f"    authors' code: {kind.code}"]
+    return lines

@@ -172,3 +172,58 @@ def preactivation(w: Weights, x: jax.Array, h: jax.Array) -> jax.Array:
 
 def named_blocks(cell: CellOptions, z: jax.Array) -> dict[str, jax.Array]:
     return dict(zip(cell.blocks, jnp.split(z, cell.gate_blocks, axis=-1)))
+
+
+# --- the literature's cells whose parameters are not gate blocks (:class:`latchjax.core.cells.zoo.ZooCell`) ----------
+
+
+@dataclass(frozen=True)
+class Option:
+    """A hyperparameter of a literature cell, given in its spec as ``kind:name=value``: its default (the authors'),
+    its type, and its domain as a predicate with the words an error prints (``must be > 0``)."""
+
+    name: str
+    default: float | int | None
+    help: str
+    domain: Callable[[float], bool] = lambda v: True
+    domain_text: str = "a finite number"
+    type: type = float
+
+
+@dataclass(frozen=True)
+class ZooKind:
+    """A literature cell with its own parameters: what its authors' code draws (``init``), one step of its
+    equations (``step``), its zero state (``carry``), its options (authors' defaults), the flavours it has
+    (the framework of its authors' code; the first is its own) and, for a recurrence linear in its state,
+    ``coefficients(cell, params, x) -> (a, b)`` with ``h' = a * h + b`` (``a``, ``b`` from the input alone).
+
+    ``init(cell, key, n_in) -> params``; ``step(cell, params, carry, x) -> (carry, out, gates)``;
+    ``carry(cell, batch, n_in) -> carry`` (an array h, or a tuple whose first element is what a read-out sees).
+    ``check(cell)`` refuses option combinations (``r_min > r_max``) with a one-line ``ValueError``."""
+
+    name: str
+    equations: str
+    source: str
+    code: str  # the authors' repository and file this implementation was checked against
+    init: Callable[..., Any]
+    step: Callable[..., tuple[Any, jax.Array, dict]]
+    carry: Callable[..., Any]
+    flavors: tuple[str, ...]
+    options: tuple[Option, ...] = ()
+    check: Callable[[Any], None] = lambda cell: None
+    coefficients: Callable[..., tuple[Any, Any]] | None = None
+    parameterisation: str = ""  # how complex or constrained parameters are held as real arrays
+
+
+def relu(x: jax.Array) -> jax.Array:
+    """ReLU with the frameworks' derivative 0 at 0 (TensorFlow, PyTorch and ``jax.nn.relu`` agree)."""
+    return jax.nn.relu(x)
+
+
+def relu_right(x: jax.Array) -> jax.Array:
+    """ReLU with derivative 1 at 0 (the active branch): what explain linearises a ReLU cell resting at 0 with."""
+    return jnp.where(x >= 0, x, 0.0)
+
+
+def zeros_state(cell: Any, batch: int, n_in: int) -> jax.Array:
+    return jnp.zeros((batch, cell.units), jnp.float32)

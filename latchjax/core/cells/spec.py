@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from latchjax.core.cells.flax import FlaxCell
-from latchjax.core.cells.kinds import CELL_KINDS
+from latchjax.core.cells.kinds import ALL_KINDS, KINDS, ZOO_KINDS
 from latchjax.core.cells.protocol import Cell
 from latchjax.core.cells.rnn import RNNCell
+from latchjax.core.cells.zoo import ZooCell, parse_zoo_cell
 
 SPEC_OPTIONS = ("units", "flavor", "gate", "rec", "chrono", "uc", "bz", "reset_after", "beta")
 
@@ -22,14 +23,21 @@ def uses_forget_bias(name: str) -> bool:
         return False
 
 
-def parse_cell(spec: str, units: int = 1, flavor: str = "keras2") -> RNNCell:
+def parse_cell(spec: str, units: int = 1, flavor: str = "keras2") -> RNNCell | ZooCell:
     """A cell from a spec ``kind[:option=value...]``, e.g. ``lstm``, ``srnn:rec=0.5``,
     ``lstm:gate=sigmoid:units=10``, ``lstm:chrono=200``, ``lstm:uc=0.5``, ``gru:bz=2``,
     ``janet:flavor=torch``. Options: units, flavor (override the sweep's), gate (hard_sigmoid |
     sigmoid), rec (recurrent init value), chrono (forget-gate horizon), uc (candidate recurrent
     weight), bz (update-gate bias), reset_after (GRU: 0 | 1), beta (JANET's shift).
+
+    The literature's cells of :data:`~latchjax.core.cells.kinds.ZOO_KINDS` (``lru:rmin=0.9``, ``cornn:dt=0.06``)
+    take their own options instead (:func:`~latchjax.core.cells.zoo.parse_zoo_cell`).
     """
     kind, *options = spec.split(":")
+    if kind in ZOO_KINDS:
+        return parse_zoo_cell(spec, units, flavor)
+    if kind not in KINDS:
+        raise ValueError(f"cell: unknown cell {kind!r}; allowed: {', '.join(ALL_KINDS)}")
     fields: dict = {"units": units, "flavor": flavor}
     numbers = {"units": int, "chrono": int, "rec": float, "uc": float, "bz": float, "beta": float, "reset_after": int}
     renamed = {"rec": "recurrent_init", "gate": "gate_activation"}
@@ -56,12 +64,12 @@ def make_cell(cell: str | Cell, units: int = 1, flavor: str = "keras2") -> Cell:
 
     Anything with ``features`` and ``initialize_carry`` (a Flax cell) is wrapped in :class:`FlaxCell`.
     """
-    if isinstance(cell, (RNNCell, FlaxCell)):
+    if isinstance(cell, (RNNCell, ZooCell, FlaxCell)):
         return cell
     if isinstance(cell, str):
         return parse_cell(cell, units, flavor)
     if hasattr(cell, "initialize_carry") and hasattr(cell, "features"):
         return FlaxCell(cell)
     raise ValueError(
-        f"cell: expected one of {', '.join(CELL_KINDS)}, an RNNCell/FlaxCell or a Flax RNN cell, got {cell!r}"
+        f"cell: expected one of {', '.join(ALL_KINDS)}, an RNNCell/ZooCell/FlaxCell or a Flax RNN cell, got {cell!r}"
     )
