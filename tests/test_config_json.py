@@ -73,6 +73,7 @@ CONFIGS = {
     "online copy, per-seed streams, stop at success": SweepConfig(
         task="copy", task_kwargs={"symbols": 3}, data="online-per-seed", budget=640, eval_every=8, test_samples=50,
         stop_at_success=True, lengths=(4, 6)),
+    "head-only training": SweepConfig(train="head", cells=("lstm", "gru"), lengths=(5,)),
     "adding with H&S's spread of lengths": SweepConfig(task="adding", task_kwargs={"spread": 0.1}, lengths=(10, 20)),
 }
 
@@ -150,7 +151,7 @@ def test_config_json_holds_the_values_a_run_used(tmp_path, monkeypatch, task):
     # every setting, as the run used it; a task option only where the task takes it
     assert {k for k in config if k in TASK_OPTIONS} == takes(task)
     for name, setting in SETTINGS.items():
-        if name in ONLINE_ONLY or name == "stop_at_success":  # offline data, not stopped: not used, not written
+        if name in ONLINE_ONLY or name in ("stop_at_success", "train"):  # offline, not stopped, all trained: unwritten
             assert name not in config, name
         elif setting.fields:
             value = getattr(cfg, setting.fields[0])

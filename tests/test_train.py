@@ -177,3 +177,23 @@ def test_each_flavour_trains_with_its_frameworks_adam_unless_told_otherwise():
         final(cfg.replace(optimizer=keras_adam))
     np.testing.assert_array_equal(default, torch_rule)
     assert not np.array_equal(default, keras_rule)  # epsilon 1e-8 on the corrected moment vs 1e-7 on the raw one
+
+
+def test_head_only_training_keeps_the_cell_at_its_initial_parameters_and_trains_the_head():
+    from latchjax.sweep.trainer import initial_params, model_grid
+
+    cfg = SweepConfig(cells=("lstm",), lengths=(5,), seeds=3, samples=200, epochs=2, train="head", lrs=(1e-2,))
+    result = run_sweep(cfg)
+    cell = cfg.resolved.cells[0]
+    grid = model_grid(cfg, cell)
+    trained = result.params["lstm"][0]
+    for seed in range(cfg.seeds):
+        start = initial_params(cell, cfg, grid.key[seed], grid.forget_bias[seed], 1, 5, 5)
+        for a, b in zip(jax.tree.leaves(start["cell"]), jax.tree.leaves(trained["cell"])):
+            np.testing.assert_array_equal(np.asarray(a), b[seed])
+        moved = [not np.array_equal(np.asarray(a), b[seed])
+                 for a, b in zip(jax.tree.leaves(start["head"]), jax.tree.leaves(trained["head"]))]
+        assert any(moved)
+    full = run_sweep(cfg.replace(train="all"))
+    assert any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(full.params["lstm"][0]["cell"]),
+                                                           jax.tree.leaves(trained["cell"])))

@@ -45,6 +45,7 @@ HEADS = ("softmax", "sigmoid")
 HEAD_INITS = ("random", "aligned", "reversed")
 DATA_MODES = ("shared", "per-seed", "online", "online-per-seed")
 ONLINE_MODES = ("online", "online-per-seed")
+TRAINED = ("all", "head")
 ONLINE_ONLY = ("budget", "eval_every", "test_samples")  # the settings of online data
 OFFLINE_ONLY = ("epochs", "samples", "split", "val_fraction")  # what online data replaces
 DEFAULT_TEST_SAMPLES = 2560  # H&S 1997's test set
@@ -159,6 +160,9 @@ class SweepConfig:
         "are counted at this resolution)", shown="once, at the end of the budget; offline data: every epoch"))
     test_samples: int | None = field(default=None, metadata=setting(
         "test_samples", int, "online data: size of the fixed held-out test set", shown=f"{DEFAULT_TEST_SAMPLES}"))
+    train: str = field(default="all", metadata=setting(
+        "train", str, "all (every parameter) or head (the read-out only: the recurrent cell keeps its initial "
+        "parameters, a control for how much of a success is reading out an untrained latch)"))
     stop_at_success: bool = field(default=False, metadata=setting(
         "stop_at_success", bool, "freeze each model's parameters and optimizer state once its success rule holds "
         "(at an evaluation), recording when"))
@@ -213,6 +217,7 @@ class SweepConfig:
         check.choice("head_init", HEAD_INITS)
         check.choice("data", DATA_MODES)
         check_online(self, check)
+        check.choice("train", TRAINED)
         check.need(isinstance(self.stop_at_success, bool), "stop_at_success",
                    f"must be true or false, got {self.stop_at_success!r}")
         check.choice("gradient", GRADIENTS)
@@ -465,7 +470,8 @@ def to_settings(cfg: SweepConfig) -> dict[str, Any]:
     # only what the run used: online data has no epochs, samples or split; offline data no budget or test set
     unused = OFFLINE_ONLY if cfg.online else ONLINE_ONLY
     for s in SETTINGS.values():
-        if s.name in unused or (s.name == "stop_at_success" and not cfg.stop_at_success):
+        if s.name in unused or (s.name == "stop_at_success" and not cfg.stop_at_success) or (
+                s.name == "train" and cfg.train == "all"):  # what every run before these options did: not written
             continue
         if s.fields:
             value = getattr(cfg, s.fields[0])

@@ -139,11 +139,13 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
     (``cfg.data`` ``online`` / ``online-per-seed``): minibatch ``s`` is drawn fresh from ``fold_in(data.stream, s)``
     by the task at ``length`` (static: one program per length), and steps past the budget change nothing. With
     ``cfg.stop_at_success`` the state carries a flag set when the success rule first holds; from then on the
-    parameters and the optimizer state never change."""
+    parameters and the optimizer state never change. With ``cfg.train`` ``head`` only the read-out trains: the cell's
+    gradients and updates are zero, so it keeps its initial parameters exactly."""
     batch = cfg.batch_size
     online = cfg.online
     make_optimizer = resolve_optimizer(cfg.optimizer, cell.flavor)
     head, rule, output, stop = cfg.loss_head, cfg.rule, cfg.output, cfg.stop_at_success
+    head_only = cfg.train == "head"
     if online:
         if length is None:
             raise ValueError("make_trainer: online data needs the program's length")
@@ -187,7 +189,11 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
             else:
                 (loss, acc), grads = jax.value_and_grad(batch_loss, has_aux=True)(params, x, y, weight, row_start,
                                                                                   mask)
+            if head_only:  # the cell keeps its initial parameters; the optimizer never sees its gradients
+                grads = grads | {"cell": jax.tree.map(jnp.zeros_like, grads["cell"])}
             updates, new_opt_state = tx.update(grads, opt_state, params)
+            if head_only:
+                updates = updates | {"cell": jax.tree.map(jnp.zeros_like, updates["cell"])}
             new = (optax.apply_updates(params, updates), new_opt_state)
             if stop or online:  # a solved model (or a step past the budget) changes nothing
                 keep = jnp.logical_not(active) if active is not None else jnp.zeros((), bool)
