@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -14,7 +15,7 @@ import pytest
 
 from latchjax.cli import run
 from latchjax.core.model import sequence_loss
-from latchjax.core.tasks import TASKS
+from latchjax.core.tasks import TASKS, digits
 from latchjax.core.tasks.hs97 import (
     ADDING_BASELINE,
     LONG_LAG_P,
@@ -303,6 +304,71 @@ def test_flip_flop_targets_hold_each_channels_last_pulse_and_the_memoryless_loss
         np.testing.assert_array_equal(y[:, t], held)
     memoryless = np.where(x != 0, x, 0.0)  # the sign at a pulse, the mean (0) elsewhere
     assert np.mean((y - memoryless) ** 2) == pytest.approx(task_baseline(TASKS["flip_flop"], T), rel=0.02)
+
+
+# --- scikit-learn's 8x8 digits, read in sequence (an optional extra) --------------------------------------------
+
+def _without_sklearn(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # import fails as if not installed
+    digits._load.cache_clear()
+    digits.split.cache_clear()
+
+
+def test_digits_without_scikit_learn_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    _without_sklearn(monkeypatch)
+    try:
+        with pytest.raises(ValueError, match="need scikit-learn"):
+            TASKS["digits_pixel"](jax.random.key(0), 4, 64)
+        out = tmp_path / "run"
+        assert run(["sweep", "--task", "digits_row", "--lengths", "8", "--seeds", "2", "--quiet", "--out",
+                    str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "pip install 'latchjax[digits]'" in err, err
+        assert not out.exists()
+    finally:
+        digits._load.cache_clear()
+        digits.split.cache_clear()
+
+
+def test_digits_split_is_one_fixed_stratified_fifth_of_each_class():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    labels = sklearn_datasets.load_digits().target
+    train, test = digits.split()
+    assert len(np.intersect1d(train, test)) == 0 and len(train) + len(test) == len(labels) == 1797
+    for c in range(10):
+        assert np.sum(labels[test] == c) == round(0.2 * np.sum(labels == c))
+    digits.split.cache_clear()
+    np.testing.assert_array_equal(digits.split()[1], test)  # the same split every time
+
+
+@pytest.mark.parametrize("name, T", [("digits_pixel", 64), ("digits_row", 8), ("digits_permuted", 64)])
+def test_digits_variants_are_the_images_read_pixel_by_pixel_row_by_row_or_permuted(name, T):
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    data = sklearn_datasets.load_digits()
+    train, test = digits.split()
+    x, y, _ = _draw(name, len(train), T)
+    flat = x.reshape(len(train), 64)
+    if name == "digits_permuted":
+        order = digits.pixel_order()
+        assert sorted(order) == list(range(64)) and not np.array_equal(order, np.arange(64))
+        flat = flat[:, np.argsort(order)]
+    index = {row.tobytes(): i for i, row in enumerate((data.data / 16).astype(np.float32))}
+    rows = np.asarray([index[r.tobytes()] for r in flat])  # every drawn sequence is one image, as read
+    np.testing.assert_array_equal(np.sort(rows), train)  # every training image once, no test image
+    np.testing.assert_array_equal(y, data.target[rows])
+    _, y_test, _ = _draw(name, 50, T, part="test")
+    assert len(y_test) == 50
+    with pytest.raises(ValueError, match=f"samples: the test part of the digits has {len(test)} images"):
+        TASKS[name].bind(part="test")(jax.random.key(0), len(test) + 1, T)
+    with pytest.raises(ValueError, match=f"lengths: {name} needs length {T}"):
+        TASKS[name](jax.random.key(0), 4, 9)
+
+
+def test_digits_run_through_a_tiny_sweep():
+    pytest.importorskip("sklearn.datasets")
+    cfg = SweepConfig(task="digits_row", cells=("gru",), units=4, lengths=(8,), seeds=2, samples=200, epochs=1,
+                      flavor="keras3")
+    assert np.isfinite(run_sweep(cfg).final("val_loss")).all()
 
 
 # --- every task: a tiny sweep, and refusals ---------------------------------------------------------------------

@@ -4,7 +4,8 @@ Bengio 1994's (:mod:`.bengio94`: ``two_sequence``, ``parity``), Hochreiter & Sch
 ``temporal_order_8``), Arjovsky et al. 2016's (:mod:`.arjovsky16`: ``copy``, 9 classes at every step, and
 ``adding_arjovsky``), Pascanu et al. 2013's (:mod:`.pascanu13`: ``*_pascanu``), Jaeger 2001's (:mod:`.jaeger01`:
 ``memory_capacity`` and its measure :func:`memory_capacity`) and Sussillo & Barak 2013's (:mod:`.sussillo13`:
-``flip_flop``); :data:`TASKS` is the registry.
+``flip_flop``), and scikit-learn's 8x8 digits read in sequence (:mod:`.digits`: ``digits_pixel``, ``digits_row``,
+``digits_permuted``; not sequential MNIST); :data:`TASKS` is the registry.
 
 A task is any function ``task(key, n, length) -> (x, y)`` with ``x`` of shape
 ``(n, length, n_in)`` (float32) and ``y`` of shape ``(n,)`` (int32 labels 0/1).
@@ -37,6 +38,7 @@ from latchjax.core.tasks import pascanu13
 from latchjax.core.tasks.arjovsky16 import adding_arjovsky, copy
 from latchjax.core.tasks.bengio94 import parity, parity_at, two_sequence, two_sequence_at
 from latchjax.core.tasks.common import positions, signs_positive_first
+from latchjax.core.tasks.digits import digits_permuted, digits_pixel, digits_row
 from latchjax.core.tasks.hs97 import (
     adding,
     long_lag,
@@ -69,6 +71,8 @@ TASKS: dict[str, Task] = {
     "adding_pascanu": pascanu13.adding, "multiplication_pascanu": pascanu13.multiplication,
     # Jaeger 2001, Sussillo & Barak 2013: regressions at every step
     "memory_capacity": memory_capacity_task, "flip_flop": flip_flop,
+    # scikit-learn's 8x8 digits read in sequence (an optional extra; not sequential MNIST)
+    "digits_pixel": digits_pixel, "digits_row": digits_row, "digits_permuted": digits_permuted,
 }
 
 
@@ -83,6 +87,7 @@ TASK_OPTIONS: dict[str, tuple[type, str]] = {
     "target_noise": (float, "two_sequence_3c: standard deviation of the Gaussian noise on the targets"),
     "washout": (int, "memory_capacity: the first steps, not counted (>= 40, the longest delay)"),
     "rate": (float, "flip_flop: each channel's probability of a pulse at each step"),
+    "part": (str, "digits_*: which part of the fixed stratified split to draw images from: train or test"),
     "symbols": (int, "copy: how many symbols to copy (K)"),
 }
 
@@ -103,4 +108,5 @@ def make_task(task: str | Task, **kwargs) -> Task:
 __all__ = ["Task", "TaskSpec", "Output", "Sequences", "TASKS", "TASK_OPTIONS", "make_task", "latch", "bit_relay", "two_sequence", "parity",
            "adding", "temporal_order", "copy", "two_sequence_at", "parity_at", "positions", "signs_positive_first",
            "reber", "long_lag", "two_sequence_3a", "two_sequence_3b", "two_sequence_3c", "multiplication",
-           "temporal_order_8", "adding_arjovsky", "pascanu13", "memory_capacity", "memory_capacity_task", "flip_flop"]
+           "temporal_order_8", "adding_arjovsky", "pascanu13", "memory_capacity", "memory_capacity_task", "flip_flop",
+           "digits_pixel", "digits_row", "digits_permuted"]
