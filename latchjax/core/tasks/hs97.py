@@ -219,8 +219,9 @@ def two_sequence_3c_fn(key: jax.Array, n: int, length: int, *, noise: float = TW
     deviation ``target_noise`` (0.32): the network must learn the conditional mean.
 
     H&S judge the output against the noise-free target; the validation set here carries the noisy one, so the
-    rule is latchjax's: a validation MSE within 0.01 of the noise's own variance (:func:`two_sequence_3c_rule`: the
-    error of the conditional mean itself below 0.1 on average)."""
+    rule is latchjax's: a validation MSE within 0.01 of the noise's own variance (a :class:`LossRatio` of the
+    memoryless :func:`two_sequence_3c_baseline`, computed at the default ``target_noise``: the network's own error
+    about the conditional mean then 0.1 in root mean square)."""
     if not (isinstance(target_noise, (int, float)) and target_noise >= 0):
         raise ValueError(f"target_noise: must be a number >= 0, got {target_noise!r}")
     return _two_sequence(key, n, length, noise=noise, informative=informative, spread=spread, signal_noise=noise,
