@@ -187,8 +187,9 @@ def test_a_regression_run_writes_loss_and_rule_columns_but_no_accuracy(tmp_path,
         header = next(csv.reader(f))
     assert header[-7:] == ["val_loss", "train_loss", "test_errors", "test_max_abs_error", "diverged", "success",
                            "baseline"]
-    with open(out / "results.csv") as f:  # H&S adding's memoryless baseline: predict 0.5, MSE Var((X1 + X2) / 4)
-        assert {row["baseline"] for row in csv.DictReader(f)} == {f"{1 / 24:.6g}"}
+    # H&S adding's memoryless baseline: predict 0.5, MSE Var((X1 + X2) / 4) with X1 := 0 on 1 row in 10 (Var X1 = 0.3)
+    with open(out / "results.csv") as f:
+        assert {row["baseline"] for row in csv.DictReader(f)} == {f"{(0.3 + 1 / 3) / 16:.6g}"}
     with open(out / "summary.csv") as f:
         assert "mean_val_loss" in next(csv.reader(f))
     capsys.readouterr()
