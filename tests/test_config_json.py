@@ -139,12 +139,20 @@ def takes(task: str) -> set[str]:
             if p.kind is inspect.Parameter.KEYWORD_ONLY} & set(TASK_OPTIONS)
 
 
+# the shortest length each task takes where 4 is too short: H&S's and Pascanu's windows need T >= 10, an embedded
+# Reber string 8 steps, memory capacity its washout of 40 delays, the digits their 64 pixels or 8 rows
+SHORTEST = {"adding": 10, "multiplication": 10, "temporal_order": 10, "temporal_order_8": 10,
+            "temporal_order_pascanu": 10, "temporal_order_3bit_pascanu": 10, "adding_pascanu": 10,
+            "multiplication_pascanu": 10, "reber": 8, "memory_capacity": 64, "digits_pixel": 64, "digits_row": 8,
+            "digits_permuted": 64}
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("task", list(TASKS))
 def test_config_json_holds_the_values_a_run_used(tmp_path, monkeypatch, task):
     built = record_configs(monkeypatch)
     out = tmp_path / "run"
-    lengths = {"lengths": "10"} if task in ("adding", "temporal_order") else {}  # H&S's tasks need T >= 10
+    lengths = {"lengths": str(SHORTEST.get(task, 4))}
     assert run(sweep(out, task=task, **lengths)) == 0
     config = json.loads((out / "config.json").read_text())
     cfg = built[0]
