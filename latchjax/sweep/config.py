@@ -425,8 +425,9 @@ def _settings() -> dict[str, Setting]:
     for name, (kind, help) in TASK_OPTIONS.items():
         defaults = {t: p.default for t, fn in TASKS.items() for p in inspect.signature(fn).parameters.values()
                     if p.name == name}
-        shown = "the task's: " + ", ".join(f"{v:.4g} for {t}" if isinstance(v, float) else f"{v} for {t}"
-                                           for t, v in defaults.items() if v is not None) or "the task's"
+        values = ", ".join(f"{v:.4g} for {t}" if isinstance(v, float) else f"{v} for {t}"
+                           for t, v in defaults.items() if v is not None)
+        shown = f"the task's: {values}" if values else "the task's"  # bit_relay's middle: a rule, said in its help
         out[name] = Setting(name, kind, None, help, shown=shown)
     return out
 
