@@ -197,3 +197,44 @@ def test_head_only_training_keeps_the_cell_at_its_initial_parameters_and_trains_
     full = run_sweep(cfg.replace(train="all"))
     assert any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(full.params["lstm"][0]["cell"]),
                                                            jax.tree.leaves(trained["cell"])))
+
+
+def test_snapshots_hold_every_models_parameters_after_every_epoch():
+    from latchjax.sweep.trainer import Data, make_trainer, model_grid
+
+    cfg = SweepConfig(cells=("lstm",), lengths=(4, 6), seeds=2, samples=120, epochs=3, snapshots=True)
+    result = run_sweep(cfg)
+    final, snaps = result.params["lstm"], result.snapshots["lstm"]
+    for length_index in range(2):
+        for a, b in zip(jax.tree.leaves(final[length_index]), jax.tree.leaves(snaps[length_index])):
+            assert b.shape == (a.shape[0], 3, *a.shape[1:])  # (model, epoch, ...)
+            np.testing.assert_array_equal(b[:, -1], a)  # the last snapshot is the trained model
+    # the first snapshot is one epoch of the same model trained alone
+    cell = cfg.resolved.cells[0]
+    from latchjax.core.data import make_dataset
+
+    d = make_dataset(cfg.resolved.task, (6,), cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed)
+    data = Data(6, d.x_train[0], d.y_train[0], d.x_val[0], d.y_val[0])
+    hparams = jax.tree.map(lambda a: a[1], model_grid(cfg, cell))
+    trainer = make_trainer(cell, cfg)
+    state, _ = jax.jit(trainer.epoch)(jax.jit(trainer.init)(hparams, data), hparams, data, 0)
+    for a, b in zip(jax.tree.leaves(state[0]), jax.tree.leaves(snaps[1])):
+        np.testing.assert_allclose(b[1, 0], np.asarray(a), rtol=1e-5, atol=1e-6)
+    assert run_sweep(cfg.replace(snapshots=False)).snapshots == {}
+
+
+@pytest.mark.integration
+def test_a_sweep_with_snapshots_writes_and_reads_them(tmp_path):
+    from latchjax.cli import run
+    from latchjax.rundir.files import load_params
+
+    out = tmp_path / "run"
+    assert run(["sweep", "--cells", "srnn", "--lengths", "4", "--seeds", "2", "--samples", "100", "--epochs", "2",
+                "--snapshots", "--quiet", "--out", str(out)]) == 0
+    snaps = load_params(out / "snapshots.npz")
+    final = load_params(out / "params.npz")
+    for a, b in zip(jax.tree.leaves(final["srnn"][4]), jax.tree.leaves(snaps["srnn"][4])):
+        np.testing.assert_array_equal(b[:, -1], a)
+    assert run(["sweep", "--cells", "srnn", "--lengths", "4", "--seeds", "2", "--samples", "100", "--epochs", "2",
+                "--quiet", "--out", str(out), "--force"]) == 0  # a run with snapshots is replaced by one without
+    assert not (out / "snapshots.npz").exists()

@@ -168,11 +168,12 @@ def flatten_tree(tree: Any, prefix: str, out: dict) -> None:
         out[prefix] = np.asarray(tree)
 
 
-def save_params(result: SweepResult, path: Path) -> None:
+def save_params(result: SweepResult, path: Path, which: str = "params") -> None:
     """Trained parameters as ``cell/length/...`` arrays; the leading axis runs over (lr, forget_bias, seed)
-    flattened (forget_bias has one value for cells without a forget-gate bias)."""
+    flattened (forget_bias has one value for cells without a forget-gate bias). ``which="snapshots"``: the
+    parameters after every round (:attr:`SweepResult.snapshots`), a round axis after the models'."""
     arrays: dict[str, np.ndarray] = {}
-    for cell, per_length in result.params.items():
+    for cell, per_length in getattr(result, which).items():
         for length, tree in zip(result.coords["length"], per_length):
             flatten_tree(tree, f"{cell}/{length}", arrays)
     buf = io.BytesIO()

@@ -165,6 +165,8 @@ class SweepDir:
         then ``draw(figures_dir)``; the lock is still held throughout."""
         save_result(result, self.path / "results.npz")
         save_params(result, self.path / "params.npz")
+        if result.snapshots:
+            save_params(result, self.path / "snapshots.npz", "snapshots")
         for name, text in table_texts(result, threshold).items():
             atomic_write(self.path / name, text)
         atomic_write(self.path / "meta.json", json.dumps(meta, indent=2) + "\n")

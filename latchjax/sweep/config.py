@@ -163,6 +163,9 @@ class SweepConfig:
     train: str = field(default="all", metadata=setting(
         "train", str, "all (every parameter) or head (the read-out only: the recurrent cell keeps its initial "
         "parameters, a control for how much of a success is reading out an untrained latch)"))
+    snapshots: bool = field(default=False, metadata=setting(
+        "snapshots", bool, "keep every model's parameters after every epoch (online data: every evaluation) in "
+        "snapshots.npz, for the learning dynamics (lambda through training)"))
     stop_at_success: bool = field(default=False, metadata=setting(
         "stop_at_success", bool, "freeze each model's parameters and optimizer state once its success rule holds "
         "(at an evaluation), recording when"))
@@ -218,6 +221,7 @@ class SweepConfig:
         check.choice("data", DATA_MODES)
         check_online(self, check)
         check.choice("train", TRAINED)
+        check.need(isinstance(self.snapshots, bool), "snapshots", f"must be true or false, got {self.snapshots!r}")
         check.need(isinstance(self.stop_at_success, bool), "stop_at_success",
                    f"must be true or false, got {self.stop_at_success!r}")
         check.choice("gradient", GRADIENTS)
@@ -471,7 +475,7 @@ def to_settings(cfg: SweepConfig) -> dict[str, Any]:
     # only what the run used: online data has no epochs, samples or split; offline data no budget or test set
     unused = OFFLINE_ONLY if cfg.online else ONLINE_ONLY
     for s in SETTINGS.values():
-        if s.name in unused or (s.name == "stop_at_success" and not cfg.stop_at_success) or (
+        if s.name in unused or (s.name in ("stop_at_success", "snapshots") and not getattr(cfg, s.name)) or (
                 s.name == "train" and cfg.train == "all"):  # what every run before these options did: not written
             continue
         if s.fields:

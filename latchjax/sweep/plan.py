@@ -153,16 +153,16 @@ MAX_CHUNKS = 100_000
 def sequential_steps(cfg: SweepConfig, plan: list[Chunk]) -> int:
     """The critical path of a sweep in sequential loop iterations: what bounds its time where every iteration
     costs a kernel launch whatever its width (a GPU running many tiny cells). Chunks run one after another;
-    per chunk and epoch, every minibatch runs the time loop forward and, with reverse-mode gradients, back
-    (``ceil(T / unroll)`` iterations each), then one validation pass."""
+    per chunk and round (an epoch, or ``eval_every`` steps of online data), every minibatch runs the time loop
+    forward and, with reverse-mode gradients, back (``ceil(T / unroll)`` iterations each), then one validation
+    pass."""
     n_in = cfg.resolved.n_in
-    n_batches = -(-cfg.n_train // cfg.batch_size)
     total = 0
     for chunk in plan:
         cell = cfg.resolved.cells[chunk.cell_index]
         loop = -(-max(chunk.lengths) // cfg.unroll)
         passes = 1 if forward_mode(cell, cfg, n_in) else 2
-        total += cfg.epochs * (n_batches * passes * loop + loop)
+        total += cfg.rounds * (cfg.steps_per_round * passes * loop + loop)
     return total
 
 
@@ -181,7 +181,8 @@ def result_bytes(cfg: SweepConfig, n_in: int) -> int:
     for cell in cfg.resolved.cells:
         n_params = sum(int(np.prod(a.shape)) for a in jax.tree.leaves(
             jax.eval_shape(lambda cell=cell: cell.init(jax.random.key(0), n_in, 1.0))))
-        per_model = 4 * (len(metric_names(cfg)) * cfg.epochs + 1 + n_params + 3 * cell.units)
+        per_model = 4 * (len(metric_names(cfg)) * cfg.rounds + 1 + n_params * (1 + cfg.snapshots * cfg.rounds)
+                         + 3 * cell.units)
         total += len(cfg.lengths) * len(cfg.lrs) * len(forget_bias_values(cfg, cell)) * cfg.seeds * per_model
     return 3 * total
 

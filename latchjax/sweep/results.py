@@ -55,6 +55,8 @@ class SweepResult:
     metrics: dict[str, np.ndarray]
     params: dict[str, Any] = field(default_factory=dict)
     timing: dict[str, dict[str, float]] = field(default_factory=dict)
+    # with ``snapshots``: each cell's parameters after every round, as ``params`` with a round axis after the models'
+    snapshots: dict[str, Any] = field(default_factory=dict)
 
     dims = DIMS
 
@@ -142,7 +144,8 @@ class SweepResult:
         metrics = {k: np.concatenate([p.metrics[k] for p in parts]) for k in parts[0].metrics}
         params = {k: v for p in parts for k, v in p.params.items()}
         timing = {k: v for p in parts for k, v in p.timing.items()}
-        return cls(coords, metrics, params, timing)
+        snapshots = {k: v for p in parts for k, v in p.snapshots.items()}
+        return cls(coords, metrics, params, timing, snapshots)
 
     def cell_info(self) -> list[dict[str, Any]]:
         """:data:`CELL_INFO` of every cell, aligned with ``coords["cell"]``."""

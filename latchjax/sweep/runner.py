@@ -156,13 +156,18 @@ def _train_chunk(cfg: SweepConfig, chunk: Chunk, program: Program, args: tuple, 
                  report: Callable[..., None], compile_s: float) -> None:
     """Train one chunk with its compiled ``program`` and save its outputs (with ``compile_s`` and the run time)."""
     t1 = time.perf_counter()
-    state, history = program.init(*args), []
+    state, history, snapshots = program.init(*args), [], []
     for e in range(cfg.rounds):
         state, metrics = program.epoch(state, *args, np.int32(e))
         history.append(jax.block_until_ready(metrics))
+        if cfg.snapshots:  # every model's parameters after this round: (length, model, ...)
+            snapshots.append(jax.device_get(state[0]))
         report("epoch", epoch=e + 1)
     metrics = jax.tree.map(lambda *a: np.stack(a, axis=-1), *history)
-    out = jax.tree.map(lambda a: np.asarray(a)[:, : chunk.stop - chunk.start], finish(state, metrics))
+    out = finish(state, metrics)
+    if cfg.snapshots:  # (length, model, round, ...)
+        out["snapshots"] = jax.tree.map(lambda *a: np.stack(a, axis=2), *snapshots)
+    out = jax.tree.map(lambda a: np.asarray(a)[:, : chunk.stop - chunk.start], out)
     run_s = time.perf_counter() - t1
     report("done", compile_s=compile_s, run_s=run_s)
     out["timing"] = {"compile_s": np.float64(compile_s), "run_s": np.float64(run_s)}
@@ -207,7 +212,10 @@ def collect(cfg: SweepConfig, plan: list[Chunk], store: Any,
                 arr = np.repeat(arr, len(cfg.forget_biases), axis=2)
             metrics[name] = arr
         params = [per_length[n]["params"] for n in cfg.lengths]
-        parts.append(SweepResult.from_cell(cell, cfg, metrics, params, compile_s=compile_s, run_s=run_s))
+        part = SweepResult.from_cell(cell, cfg, metrics, params, compile_s=compile_s, run_s=run_s)
+        if cfg.snapshots:
+            part.snapshots = {cell.name: [per_length[n]["snapshots"] for n in cfg.lengths]}
+        parts.append(part)
         if on_cell is not None:
             on_cell(parts[-1])
     return SweepResult.concat(parts)
