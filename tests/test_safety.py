@@ -21,7 +21,8 @@ import pytest
 from latchjax.cli import run
 from latchjax.rundir.claim import OUTPUTS, REPLACED, owner, written_by
 from latchjax.rundir.sweepdir import SweepDir, read_config
-from latchjax.sweep.config import SweepConfig, chance_of_passing, to_settings
+from latchjax.sweep.checks import chance_of_passing
+from latchjax.sweep.config import SweepConfig, to_settings
 from latchjax.sweep.runner import run_sweep
 from latchjax.sweep.trainer import DIVERGED_LOSS
 
