@@ -199,7 +199,14 @@ class ZooKind:
 
     ``init(cell, key, n_in) -> params``; ``step(cell, params, carry, x) -> (carry, out, gates)``;
     ``carry(cell, batch, n_in) -> carry`` (an array h, or a tuple whose first element is what a read-out sees).
-    ``check(cell)`` refuses option combinations (``r_min > r_max``) with a one-line ``ValueError``."""
+    ``check(cell)`` refuses option combinations (``r_min > r_max``) with a one-line ``ValueError``.
+
+    What the parallel scan (:func:`latchjax.core.scan.linear_scan`) reads of a linear kind besides its coefficients:
+    ``state(cell, carry) -> h``, the linear state in a carry (a ``(real, imaginary)`` pair for a complex one, as the
+    coefficients give it); ``readout(cell, params, h, x) -> carry``, the carry after the step that read ``x`` and
+    left the state ``h`` (the step is ``readout(a * state(carry) + b, x)``); and ``log_coefficients(cell, params,
+    x) -> (log a, log b)`` where the authors scan in log space (b > 0: minGRU, minLSTM). The defaults: the carry is
+    the state."""
 
     name: str
     equations: str
@@ -213,6 +220,9 @@ class ZooKind:
     check: Callable[[Any], None] = lambda cell: None
     coefficients: Callable[..., tuple[Any, Any]] | None = None
     parameterisation: str = ""  # how complex or constrained parameters are held as real arrays
+    state: Callable[[Any, Any], Any] = lambda cell, carry: carry
+    readout: Callable[..., Any] = lambda cell, params, h, x: h
+    log_coefficients: Callable[..., tuple[Any, Any]] | None = None
 
 
 def relu(x: jax.Array) -> jax.Array:

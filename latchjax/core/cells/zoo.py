@@ -98,6 +98,25 @@ class ZooCell:
         """Whether h' = a * h + b with a, b from the input alone (the associative scan applies)."""
         return self.spec.coefficients is not None
 
+    @property
+    def log_space(self) -> bool:
+        """Whether the parallel scan composes this kind's coefficients in log space (minGRU, minLSTM: b > 0)."""
+        return self.spec.log_coefficients is not None
+
+    def coefficients(self, params: Params, x: jax.Array, log: bool = False) -> tuple[Any, Any]:
+        """(a, b) of h' = a * h + b after reading ``x`` (or (log a, log b) with ``log``); a ``(real, imaginary)``
+        pair each for a complex state (the LRU's). Only for a :attr:`linear` kind."""
+        coefficients = self.spec.log_coefficients if log else self.spec.coefficients
+        return coefficients(self, params, x)
+
+    def linear_state(self, carry: Carry) -> Any:
+        """The state h that :meth:`coefficients` act on, in a carry."""
+        return self.spec.state(self, carry)
+
+    def readout(self, params: Params, h: Any, x: jax.Array) -> Carry:
+        """The carry after the step that read ``x`` and left the linear state ``h``."""
+        return self.spec.readout(self, params, h, x)
+
     def relu(self, x: jax.Array) -> jax.Array:
         return relu_right(x) if self.kink == "right" else relu(x)
 
