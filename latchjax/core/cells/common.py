@@ -64,6 +64,7 @@ class Flavor:
     source: str
 
 
+DEFAULT_FLAVOR = "keras2"  # a sweep's --flavor when none is given: the question's Keras 2.1
 FLAVORS: dict[str, Flavor] = {f.name: f for f in [
     Flavor("keras2", "hard_sigmoid", False, "keras", 1.0, "Keras 2.1.5 (keras/layers/recurrent.py, 2018)"),
     Flavor("keras3", "sigmoid", True, "keras", 1.0, "Keras 3 (keras/src/layers/rnn/*.py); tf.keras 2.x alike"),

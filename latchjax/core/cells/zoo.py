@@ -7,8 +7,9 @@ Each kind's hyperparameters are options of its spec, with the authors' defaults 
 ``indrnn:rmax=1.007``); a value outside a kind's domain, an unknown option or a flavour the kind lacks is refused
 in one line. A kind has the flavour of its authors' framework (``torch`` for PyTorch code, the Keras flavours
 for Keras, TensorFlow and Flax code); the flavour sets the read-out's initialisation and the default optimizer
-only. A sweep's ``--flavor`` applies where the kind has it and the kind's own flavour otherwise; a flavour named
-in the spec (``cornn:flavor=keras2``) that the kind lacks is refused.
+only. A sweep's ``--flavor`` applies where the kind has it; left at its default (``keras2``) it gives a kind that
+lacks it the kind's own flavour, and any other flavour the kind lacks is refused (``--flavor torch --cells lru``), as
+is a flavour named in the spec (``cornn:flavor=keras2``) that the kind lacks.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any
 
 import jax
 
-from latchjax.core.cells.common import FLAVORS, Option, ZooKind, relu, relu_right
+from latchjax.core.cells.common import DEFAULT_FLAVOR, FLAVORS, Option, ZooKind, relu, relu_right
 from latchjax.core.cells.kinds import ZOO_KINDS
 from latchjax.core.cells.protocol import Carry, Params
+from latchjax.core.vocabulary import SettingsError
 
 MAX_UNITS = 2**16
 
@@ -160,9 +162,11 @@ def _framework(spec: ZooKind) -> str:
 
 
 def parse_zoo_cell(spec: str, units: int, flavor: str) -> ZooCell:
-    """A :class:`ZooCell` from ``kind[:option=value...]``; ``units`` and ``flavor`` are the sweep's (its flavour
-    applies where the kind has it); ``units=`` and ``flavor=`` in the spec override them (a spec's flavour the
-    kind lacks is refused)."""
+    """A :class:`ZooCell` from ``kind[:option=value...]``; ``units`` and ``flavor`` are the sweep's; ``units=`` and
+    ``flavor=`` in the spec override them (a spec's flavour the kind lacks is refused). The sweep's flavour applies
+    where the kind has it; the default one (:data:`~latchjax.core.cells.common.DEFAULT_FLAVOR`) gives way to the
+    kind's own, and any other the kind lacks is refused as a :class:`~latchjax.core.vocabulary.SettingsError` of
+    ``--flavor``."""
     kind, *items = spec.split(":")
     known: dict[str, Option] = {o.name: o for o in ZOO_KINDS[kind].options}
     fields: dict[str, Any] = {"units": units}
@@ -185,6 +189,11 @@ def parse_zoo_cell(spec: str, units: int, flavor: str) -> ZooCell:
             fields["units"] = parsed
         else:
             options.append((key, parsed))
-    if "flavor" not in fields and flavor in ZOO_KINDS[kind].flavors:
+    own = ZOO_KINDS[kind].flavors
+    if "flavor" not in fields and flavor in own:
         fields["flavor"] = flavor
+    elif "flavor" not in fields and flavor != DEFAULT_FLAVOR and flavor in FLAVORS:
+        raise SettingsError(f"cell {kind} has no {flavor} form (its authors' {_framework(ZOO_KINDS[kind])} code "
+                            f"defines it); its flavours: {', '.join(own)}. Leave --flavor at {DEFAULT_FLAVOR} to let "
+                            f"each such cell use its own, or give {kind}:flavor={own[0]}", "flavor")
     return ZooCell(kind, options=tuple(options), label=spec if items else None, **fields)
