@@ -24,7 +24,10 @@ RECOMPUTE_POLICY = jax.checkpoint_policies.dots_saveable
 HEAD_LOSSES = ("softmax", "sigmoid", "mse", "bce")
 SCANS = ("sequential", "parallel")  # how run_cell runs the time loop (a sweep's --scan adds "auto")
 
-# Whether ``--scan auto`` takes the parallel scan for a linear cell, per backend (None: not measured, sequential).
+# Whether ``--scan auto`` takes the parallel scan for a linear cell, per backend (one not listed: not measured, the
+# time loop). CPU: the parallel scan measured 1.5-20x slower for lru, mingru, minlstm and s6 from T = 100 to 4000
+# (a step of 8 vmapped 1-unit models, batch 16, 2-core EPYC), faster only for the LRU at T <= 30, by 0.1 ms
+# (benchmarks/RESULTS.md, "The parallel scan against the time loop").
 PARALLEL_SCAN_FASTER: dict[str, bool] = {"cpu": False}
 
 
