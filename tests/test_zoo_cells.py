@@ -257,10 +257,35 @@ def test_bad_options_are_refused_in_one_line_naming_the_option(spec, message):
 
 
 def test_a_sweeps_flavour_applies_where_the_cell_has_it():
-    assert parse_cell("irnn", 1, "keras3").flavor == "keras3" and parse_cell("irnn", 1, "torch").flavor == "keras2"
-    assert parse_cell("mingru", 1, "keras2").flavor == "torch"
+    assert parse_cell("irnn", 1, "keras3").flavor == "keras3" and parse_cell("mingru", 1, "torch").flavor == "torch"
+    assert parse_cell("mingru", 1, "keras2").flavor == "torch"  # the default flavour gives way to the cell's own
     assert parse_cell("lru:units=4", 2).units == 4 and parse_cell("lru:rmin=0.9").name == "lru:rmin=0.9"
     assert make_cell(ZooCell("s6", 2, options=(("state", 4),))).name == "s6:state=4"
+
+
+@pytest.mark.parametrize("cells, flavor, cell, has", [
+    (("srnn", "cornn"), "keras3", "cornn", "torch"),
+    (("lru:rmin=0.5",), "torch", "lru", "keras3, keras2"),
+    (("mingru",), "keras3", "mingru", "torch"),
+])
+def test_a_sweeps_flavour_a_zoo_cell_lacks_is_refused_in_one_line_naming_the_flag(cells, flavor, cell, has):
+    from latchjax import SweepConfig
+    from latchjax.core.vocabulary import SettingsError
+
+    with pytest.raises(SettingsError) as err:
+        SweepConfig(cells=cells, flavor=flavor)
+    line = err.value.as_flag()
+    assert line.startswith(f"--flavor: cell {cell} has no {flavor} form") and f"its flavours: {has}." in line
+    assert "\n" not in line
+
+
+def test_the_default_flavour_lets_each_zoo_cell_use_its_own_and_records_it():
+    from latchjax import SweepConfig
+    from latchjax.sweep.results import cell_info
+
+    cells = SweepConfig(cells=("srnn", "cornn", "lru", "mingru")).resolved.cells
+    assert [cell_info(c)["flavor"] for c in cells] == ["keras2", "torch", "keras2", "torch"]
+    assert [c.flavor for c in SweepConfig(cells=("cornn", "mingru"), flavor="torch").resolved.cells] == ["torch"] * 2
 
 
 def test_every_zoo_kind_is_built_by_name_and_holds_real_float32_parameters():

@@ -59,6 +59,7 @@ def default_length_buckets() -> int:
 
 
 GRADIENTS = ("auto", "reverse", "forward")
+SCAN_CHOICES = ("auto", "sequential", "parallel")
 
 
 def default_unroll() -> int:
@@ -143,6 +144,10 @@ class SweepConfig:
     gradient: str = field(default="auto", metadata=setting(
         "gradient", str, "reverse (backpropagation through time), forward (exact real-time recurrent learning: "
         "no backward scan) or auto (forward where it is expected to be faster: latchjax.core.forward)"))
+    scan: str = field(default="auto", metadata=setting(
+        "scan", str, "the time loop: sequential (lax.scan, T steps), parallel (jax.lax.associative_scan, about "
+        "2 log2 T steps; cells linear in their state only: lru, mingru, minlstm, s6) or auto (parallel for those cells "
+        "where it measured faster: latchjax.core.model.parallel_is_faster)"))
     head_init: str = field(default="random", metadata=setting(
         "head_init", str, "random (the framework's draw), aligned or reversed: flip the head so the noiseless "
         "class prototypes start classified right / wrong"))
@@ -224,6 +229,13 @@ class SweepConfig:
         check.need(isinstance(self.stop_at_success, bool), "stop_at_success",
                    f"must be true or false, got {self.stop_at_success!r}")
         check.choice("gradient", GRADIENTS)
+        check.choice("scan", SCAN_CHOICES)
+        if self.scan == "parallel":
+            nonlinear = [cell.name for cell in cells if not getattr(cell, "linear", False)]
+            check.need(not nonlinear, "scan", f"parallel is for cells linear in their state (lru, mingru, minlstm, "
+                       f"s6); {', '.join(nonlinear)} {'is' if len(nonlinear) == 1 else 'are'} not")
+            check.need(self.gradient != "forward", "gradient", "forward-mode gradients run the sequential time loop; "
+                       "with --scan parallel use --gradient reverse or auto")
         if isinstance(self.optimizer, str):
             check.choice("optimizer", ("flavor", *OPTIMIZERS))
         check.need(isinstance(self.val_fraction, (int, float)) and 0 < self.val_fraction < 1, "val_fraction",

@@ -12,6 +12,7 @@ question's lengths) and 1 on accelerators.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ import numpy as np
 
 from latchjax.core.cells import Cell
 from latchjax.core.cells.common import DOT_ROWS
+from latchjax.core.model import resolve_scan
 from latchjax.core.vocabulary import SettingsError
 from latchjax.sweep.config import SweepConfig
 from latchjax.sweep.trainer import forget_bias_values, forward_mode, metric_names
@@ -154,16 +156,25 @@ def sequential_steps(cfg: SweepConfig, plan: list[Chunk]) -> int:
     """The critical path of a sweep in sequential loop iterations: what bounds its time where every iteration
     costs a kernel launch whatever its width (a GPU running many tiny cells). Chunks run one after another;
     per chunk and round (an epoch, or ``eval_every`` steps of online data), every minibatch runs the time loop
-    forward and, with reverse-mode gradients, back (``ceil(T / unroll)`` iterations each), then one validation
-    pass."""
+    forward and, with reverse-mode gradients, back (``ceil(T / unroll)`` iterations each; the parallel scan of a
+    linear cell ``2 ceil(log2 T)`` dependent combines, :func:`scan_depth`), then one validation pass."""
     n_in = cfg.resolved.n_in
     total = 0
     for chunk in plan:
         cell = cfg.resolved.cells[chunk.cell_index]
-        loop = -(-max(chunk.lengths) // cfg.unroll)
+        loop = scan_depth(max(chunk.lengths), cfg.unroll, resolve_scan(cell, cfg.scan))
         passes = 1 if forward_mode(cell, cfg, n_in) else 2
         total += cfg.rounds * (cfg.steps_per_round * passes * loop + loop)
     return total
+
+
+def scan_depth(length: int, unroll: int = 1, scan: str = "sequential") -> int:
+    """Dependent steps of one pass over ``length`` time steps: ``ceil(T / unroll)`` loop iterations, or for the
+    parallel scan ``2 ceil(log2 T)`` (``jax.lax.associative_scan`` combines odd pairs on the way down and even ones
+    on the way up, one level per halving)."""
+    if scan == "parallel":
+        return 2 * math.ceil(math.log2(length)) if length > 1 else 1
+    return -(-length // unroll)
 
 
 def _gb(n: float) -> str:

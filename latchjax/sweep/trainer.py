@@ -24,7 +24,7 @@ import optax
 
 from latchjax.core.cells import Cell
 from latchjax.core.forward import forward_is_cheaper, forward_value_and_grad
-from latchjax.core.model import init_head, model_loss, model_outputs, sequence_loss
+from latchjax.core.model import init_head, model_loss, model_outputs, resolve_scan, sequence_loss
 from latchjax.core.optim import resolve_optimizer
 from latchjax.core.shuffle import epoch_order
 from latchjax.core.tasks.output import as_sequences, evaluate_rule
@@ -107,6 +107,8 @@ def forward_mode(cell: Cell, cfg: SweepConfig, n_in: int) -> bool:
     step, which forward mode does not compute)."""
     if cfg.output.every:
         return False
+    if cfg.gradient == "auto" and resolve_scan(cell, cfg.scan) == "parallel":  # the parallel scan is reverse-mode's
+        return False
     return cfg.gradient == "forward" or (cfg.gradient == "auto" and forward_is_cheaper(cell, n_in))
 
 
@@ -146,6 +148,7 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
     make_optimizer = resolve_optimizer(cfg.optimizer, cell.flavor)
     head, rule, output, stop = cfg.loss_head, cfg.rule, cfg.output, cfg.stop_at_success
     head_only = cfg.train == "head"
+    scan = resolve_scan(cell, cfg.scan)
     if online:
         if length is None:
             raise ValueError("make_trainer: online data needs the program's length")
@@ -169,7 +172,7 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
         done = state[2] if stop else None
 
         def batch_loss(params, x, y, weight, start, mask):
-            return model_loss(cell, head, params, x, y, weight, start, cfg.unroll, mask)
+            return model_loss(cell, head, params, x, y, weight, start, cfg.unroll, mask, scan)
 
         def minibatch(state, inputs):
             params, opt_state = state[:2]
@@ -221,7 +224,7 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
                                            None)
             judged = {}
         else:  # the task's own success rule, on the same validation outputs
-            out = model_outputs(cell, params, data.x_val, val_start, cfg.unroll, output.every)
+            out = model_outputs(cell, params, data.x_val, val_start, cfg.unroll, output.every, scan)
             per_sample, correct = sequence_loss(head, out, data.y_val, data.mask_val)
             val_loss, val_acc = jnp.mean(per_sample), jnp.mean(correct)
             judged = {} if rule is None else evaluate_rule(rule, output, out, data.y_val, val_loss, data.length,

@@ -64,6 +64,7 @@ class Flavor:
     source: str
 
 
+DEFAULT_FLAVOR = "keras2"  # a sweep's --flavor when none is given: the question's Keras 2.1
 FLAVORS: dict[str, Flavor] = {f.name: f for f in [
     Flavor("keras2", "hard_sigmoid", False, "keras", 1.0, "Keras 2.1.5 (keras/layers/recurrent.py, 2018)"),
     Flavor("keras3", "sigmoid", True, "keras", 1.0, "Keras 3 (keras/src/layers/rnn/*.py); tf.keras 2.x alike"),
@@ -199,7 +200,14 @@ class ZooKind:
 
     ``init(cell, key, n_in) -> params``; ``step(cell, params, carry, x) -> (carry, out, gates)``;
     ``carry(cell, batch, n_in) -> carry`` (an array h, or a tuple whose first element is what a read-out sees).
-    ``check(cell)`` refuses option combinations (``r_min > r_max``) with a one-line ``ValueError``."""
+    ``check(cell)`` refuses option combinations (``r_min > r_max``) with a one-line ``ValueError``.
+
+    What the parallel scan (:func:`latchjax.core.scan.linear_scan`) reads of a linear kind besides its coefficients:
+    ``state(cell, carry) -> h``, the linear state in a carry (a ``(real, imaginary)`` pair for a complex one, as the
+    coefficients give it); ``readout(cell, params, h, x) -> carry``, the carry after the step that read ``x`` and
+    left the state ``h`` (the step is ``readout(a * state(carry) + b, x)``); and ``log_coefficients(cell, params,
+    x) -> (log a, log b)`` where the authors scan in log space (b > 0: minGRU, minLSTM). The defaults: the carry is
+    the state."""
 
     name: str
     equations: str
@@ -213,6 +221,9 @@ class ZooKind:
     check: Callable[[Any], None] = lambda cell: None
     coefficients: Callable[..., tuple[Any, Any]] | None = None
     parameterisation: str = ""  # how complex or constrained parameters are held as real arrays
+    state: Callable[[Any, Any], Any] = lambda cell, carry: carry
+    readout: Callable[..., Any] = lambda cell, params, h, x: h
+    log_coefficients: Callable[..., tuple[Any, Any]] | None = None
 
 
 def relu(x: jax.Array) -> jax.Array:

@@ -51,12 +51,18 @@ def _lru_coefficients(cell, p, x):
     return lru_lambda(p), (gamma * dot(x, p["B_re"].T), gamma * dot(x, p["B_im"].T))
 
 
+def _lru_readout(cell, p, h, x):
+    """The carry (y, Re h, Im h), y = Re(C h) + x D."""
+    h_re, h_im = h
+    y = dot(h_re, p["C_re"].T) - dot(h_im, p["C_im"].T) + dot(x, p["D"])
+    return y, h_re, h_im
+
+
 def _lru_step(cell, p, carry, x):
     _, h_re, h_im = carry
     (l_re, l_im), (b_re, b_im) = _lru_coefficients(cell, p, x)
-    h_re, h_im = l_re * h_re - l_im * h_im + b_re, l_re * h_im + l_im * h_re + b_im
-    y = dot(h_re, p["C_re"].T) - dot(h_im, p["C_im"].T) + dot(x, p["D"])
-    return (y, h_re, h_im), y, {}
+    carry = _lru_readout(cell, p, (l_re * h_re - l_im * h_im + b_re, l_re * h_im + l_im * h_re + b_im), x)
+    return carry, carry[0], {}
 
 
 def _lru_carry(cell, batch, n_in):
@@ -80,9 +86,10 @@ LRU = ZooKind(
      Option("rmax", 1.0, "largest eigenvalue modulus", lambda v: 0 < v <= 1, "in (0, 1]"),
      Option("phase", 6.28, "largest eigenvalue phase", lambda v: v > 0, "> 0")),
     _lru_check, _lru_coefficients,
-    "real: ν, θ, γ as logs (nu_log, theta_log, gamma_log), B and C as real and imaginary parts (B_re, B_im, C_re, "
-    "C_im), as minimal-LRU holds them; the state as (real, imaginary). The read-out sees y = Re(C h) + x D, "
-    "C (N, N) and D (n_in, N) a matrix (the authors' D is a vector because their input and output widths agree)")
+    parameterisation="real: ν, θ, γ as logs (nu_log, theta_log, gamma_log), B and C as real and imaginary parts "
+    "(B_re, B_im, C_re, C_im), as minimal-LRU holds them; the state as (real, imaginary). The read-out sees y = Re(C h) + x D, "
+    "C (N, N) and D (n_in, N) a matrix (the authors' D is a vector because their input and output widths agree)",
+    state=lambda cell, carry: carry[1:], readout=_lru_readout)
 
 
 # --- minGRU, minLSTM -------------------------------------------------------------------------------------------
@@ -119,6 +126,20 @@ def _minlstm_coefficients(cell, p, x):
     return f / (f + i), i / (f + i) * g(hidden)
 
 
+def _mingru_log_coefficients(cell, p, x):
+    """minGRU's log a = -softplus(k_z), log b = -softplus(-k_z) + log g(h̃) (lucidrains ``minGRU.forward``)."""
+    hidden, gate = jnp.split(dot(x, p["weight"].T), 2, axis=-1)
+    return -jax.nn.softplus(gate), -jax.nn.softplus(-gate) + log_g(hidden)
+
+
+def _minlstm_log_coefficients(cell, p, x):
+    """minLSTM's log f' = -softplus(d), log i' = -softplus(-d), d = softplus(-k_f) - softplus(-k_i); log b = log i'
+    + log g(h̃) (lucidrains ``minLSTM.forward``)."""
+    hidden, f, i = jnp.split(dot(x, p["weight"].T), 3, axis=-1)
+    diff = jax.nn.softplus(-f) - jax.nn.softplus(-i)
+    return -jax.nn.softplus(diff), -jax.nn.softplus(-diff) + log_g(hidden)
+
+
 def _min_step(gate_name: str):
     def step(cell, p, h, x):
         a, b = cell.spec.coefficients(cell, p, x)
@@ -131,11 +152,13 @@ MIN_SOURCE = "Feng et al. 2024, 'Were RNNs all we needed?' (arXiv:2410.01201), s
 MINGRU = ZooKind(
     "mingru", "z = σ(W_z x); h̃ = W_h x; h' = (1 - z)⊙h + z⊙g(h̃), g(v) = v + 1/2 (v >= 0) else σ(v)",
     MIN_SOURCE, "lucidrains/minGRU-pytorch minGRU_pytorch/minGRU.py (minGRU.forward, g, log_g)",
-    _min_init(2), _min_step("update"), zeros_state, ("torch",), coefficients=_mingru_coefficients)
+    _min_init(2), _min_step("update"), zeros_state, ("torch",), coefficients=_mingru_coefficients,
+    log_coefficients=_mingru_log_coefficients)
 MINLSTM = ZooKind(
     "minlstm", "f, i = σ(W_f x), σ(W_i x); h̃ = W_h x; h' = f/(f+i)⊙h + i/(f+i)⊙g(h̃)",
     MIN_SOURCE, "lucidrains/minGRU-pytorch minGRU_pytorch/minLSTM.py (minLSTM.forward)",
-    _min_init(3), _min_step("input"), zeros_state, ("torch",), coefficients=_minlstm_coefficients)
+    _min_init(3), _min_step("input"), zeros_state, ("torch",), coefficients=_minlstm_coefficients,
+    log_coefficients=_minlstm_log_coefficients)
 
 
 # --- S6 --------------------------------------------------------------------------------------------------------
@@ -182,8 +205,18 @@ def _s6_step(cell, p, carry, x):
     u, delta, B, C = _s6_parts(cell, p, x)
     A = -jnp.exp(p["A_log"])
     h = jnp.exp(delta[..., None] * A) * carry[1] + (delta * u)[..., None] * B[..., None, :]
-    y = jnp.einsum("bhn,bn->bh", h, C) + p["D"] * u
+    y = _s6_output(p, h, u, C)
     return (y, h), y, {"delta": delta}
+
+
+def _s6_output(p, h, u, C):
+    """y = C h + D ⊙ u."""
+    return jnp.einsum("bhn,bn->bh", h, C) + p["D"] * u
+
+
+def _s6_readout(cell, p, h, x):
+    u, _, _, C = _s6_parts(cell, p, x)
+    return _s6_output(p, h, u, C), h
 
 
 def _s6_carry(cell, batch, n_in):
@@ -206,4 +239,5 @@ S6 = ZooKind(
     (Option("state", 16, "state size N", lambda v: 1 <= v <= 1024, "an integer in [1, 1024]", int),
      Option("dtmin", 0.001, "smallest initial step Δ", lambda v: v > 0, "> 0"),
      Option("dtmax", 0.1, "largest initial step Δ", lambda v: v > 0, "> 0")),
-    _s6_check, _s6_coefficients, "real diagonal A held as A_log (A = -exp(A_log)), as Mamba holds it")
+    _s6_check, _s6_coefficients, "real diagonal A held as A_log (A = -exp(A_log)), as Mamba holds it",
+    state=lambda cell, carry: carry[1], readout=_s6_readout)

@@ -7,8 +7,9 @@ Each kind's hyperparameters are options of its spec, with the authors' defaults 
 ``indrnn:rmax=1.007``); a value outside a kind's domain, an unknown option or a flavour the kind lacks is refused
 in one line. A kind has the flavour of its authors' framework (``torch`` for PyTorch code, the Keras flavours
 for Keras, TensorFlow and Flax code); the flavour sets the read-out's initialisation and the default optimizer
-only. A sweep's ``--flavor`` applies where the kind has it and the kind's own flavour otherwise; a flavour named
-in the spec (``cornn:flavor=keras2``) that the kind lacks is refused.
+only. A sweep's ``--flavor`` applies where the kind has it; left at its default (``keras2``) it gives a kind that
+lacks it the kind's own flavour, and any other flavour the kind lacks is refused (``--flavor torch --cells lru``), as
+is a flavour named in the spec (``cornn:flavor=keras2``) that the kind lacks.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any
 
 import jax
 
-from latchjax.core.cells.common import FLAVORS, Option, ZooKind, relu, relu_right
+from latchjax.core.cells.common import DEFAULT_FLAVOR, FLAVORS, Option, ZooKind, relu, relu_right
 from latchjax.core.cells.kinds import ZOO_KINDS
 from latchjax.core.cells.protocol import Carry, Params
+from latchjax.core.vocabulary import SettingsError
 
 MAX_UNITS = 2**16
 
@@ -98,6 +100,25 @@ class ZooCell:
         """Whether h' = a * h + b with a, b from the input alone (the associative scan applies)."""
         return self.spec.coefficients is not None
 
+    @property
+    def log_space(self) -> bool:
+        """Whether the parallel scan composes this kind's coefficients in log space (minGRU, minLSTM: b > 0)."""
+        return self.spec.log_coefficients is not None
+
+    def coefficients(self, params: Params, x: jax.Array, log: bool = False) -> tuple[Any, Any]:
+        """(a, b) of h' = a * h + b after reading ``x`` (or (log a, log b) with ``log``); a ``(real, imaginary)``
+        pair each for a complex state (the LRU's). Only for a :attr:`linear` kind."""
+        coefficients = self.spec.log_coefficients if log else self.spec.coefficients
+        return coefficients(self, params, x)
+
+    def linear_state(self, carry: Carry) -> Any:
+        """The state h that :meth:`coefficients` act on, in a carry."""
+        return self.spec.state(self, carry)
+
+    def readout(self, params: Params, h: Any, x: jax.Array) -> Carry:
+        """The carry after the step that read ``x`` and left the linear state ``h``."""
+        return self.spec.readout(self, params, h, x)
+
     def relu(self, x: jax.Array) -> jax.Array:
         return relu_right(x) if self.kink == "right" else relu(x)
 
@@ -141,9 +162,11 @@ def _framework(spec: ZooKind) -> str:
 
 
 def parse_zoo_cell(spec: str, units: int, flavor: str) -> ZooCell:
-    """A :class:`ZooCell` from ``kind[:option=value...]``; ``units`` and ``flavor`` are the sweep's (its flavour
-    applies where the kind has it); ``units=`` and ``flavor=`` in the spec override them (a spec's flavour the
-    kind lacks is refused)."""
+    """A :class:`ZooCell` from ``kind[:option=value...]``; ``units`` and ``flavor`` are the sweep's; ``units=`` and
+    ``flavor=`` in the spec override them (a spec's flavour the kind lacks is refused). The sweep's flavour applies
+    where the kind has it; the default one (:data:`~latchjax.core.cells.common.DEFAULT_FLAVOR`) gives way to the
+    kind's own, and any other the kind lacks is refused as a :class:`~latchjax.core.vocabulary.SettingsError` of
+    ``--flavor``."""
     kind, *items = spec.split(":")
     known: dict[str, Option] = {o.name: o for o in ZOO_KINDS[kind].options}
     fields: dict[str, Any] = {"units": units}
@@ -166,6 +189,11 @@ def parse_zoo_cell(spec: str, units: int, flavor: str) -> ZooCell:
             fields["units"] = parsed
         else:
             options.append((key, parsed))
-    if "flavor" not in fields and flavor in ZOO_KINDS[kind].flavors:
+    own = ZOO_KINDS[kind].flavors
+    if "flavor" not in fields and flavor in own:
         fields["flavor"] = flavor
+    elif "flavor" not in fields and flavor != DEFAULT_FLAVOR and flavor in FLAVORS:
+        raise SettingsError(f"cell {kind} has no {flavor} form (its authors' {_framework(ZOO_KINDS[kind])} code "
+                            f"defines it); its flavours: {', '.join(own)}. Leave --flavor at {DEFAULT_FLAVOR} to let "
+                            f"each such cell use its own, or give {kind}:flavor={own[0]}", "flavor")
     return ZooCell(kind, options=tuple(options), label=spec if items else None, **fields)
