@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -27,6 +28,7 @@ TINY_ONLINE = ["--seeds", "2", "--budget", "64", "--eval-every", "1", "--test-sa
 def _make_suite():
     spec = importlib.util.spec_from_file_location("make_suite", ROOT / "experiments" / "suite" / "make_suite.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
