@@ -183,7 +183,7 @@ def task_rows(run: SuiteRun, length: int) -> list[str]:
         seeds = run.results[(run.results["cell"] == row["cell"]) & (run.results["length"] == length)
                             & np.isclose(run.results["lr"], row["lr"])]
         k, n = int(row["successes"]), int(row["n"])
-        rows.append(f"| {row['cell']} | {run.flavor} | {length} | {k}/{n} | [{row['ci_low']:.2f}, "
+        rows.append(f"| `{run.name}` | {row['cell']} | {run.flavor} | {length} | {k}/{n} | [{row['ci_low']:.2f}, "
                     f"{row['ci_high']:.2f}] | [{row['cp_low']:.2f}, {row['cp_high']:.2f}] | {_median_ci(row)} | "
                     f"{_errors(run, seeds)} | {_loss_vs_baseline(row, seeds)} |")
     return rows
@@ -214,9 +214,9 @@ def task_section(task: str, runs: list[SuiteRun]) -> list[str]:
     for run in runs:
         out.append(f"- `{run.name}` (`{run.config.get('preset', 'custom')}`): {_settings(run)}.")
     last = "MC lower bound" if task == "memory_capacity" else "test errors: median (best)"
-    out += ["", f"| cell | flavour | T | success | Wilson 95% | Clopper–Pearson 95% | median sequences to success "
+    out += ["", f"| run | cell | flavour | T | success | Wilson 95% | Clopper–Pearson 95% | median sequences to success "
                 f"[KM 95%] | {last} | val loss (/ baseline) |",
-            "|---|---|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for run in runs:
         at = length if length in run.config["lengths"] else max(run.config["lengths"])
         out += task_rows(run, at)
