@@ -49,32 +49,32 @@ class Paper:
 PAPERS = {
     "adding": Paper(
         "H&S 1997 Exp. 4, adding (section 5.4, Table 7)", 100,
-        "LSTM without forget gate (`lstm97`; 2 blocks of 2 cells, 93 weights), online SGD at lr 0.5: at T = 100 "
-        "training stopped after **74,000** sequences [src]; **1 of 2560** test sequences wrong [mem]; every trial "
-        "solved [mem] (T = 500: 209,000, T = 1000: 853,000 sequences [mem]).",
-        "Adam at lr 0.01 in minibatches of 32 instead of online SGD at lr 0.5; 8 units of every cell instead of "
-        "2 blocks of 2 cells; success = **zero** errors of 2560 (H&S stop on the training error and report the test "
-        "errors after); the budget (20,000 sequences) is about a quarter of the 74,000 H&S needed."),
+        "LSTM without forget gate (`lstm97`; 2 memory cell blocks of size 2 [src: the authors' NIPS 1996 text], "
+        "93 weights [mem]), online SGD: at T = 100 training stopped after **74,000** sequences [src]; **1 of "
+        "2560** test sequences wrong [mem]; every trial solved [mem] (T = 500: 209,000, T = 1000: 853,000 "
+        "sequences [mem]).",
+        "Adam at lr 0.01 in minibatches of 32 instead of online SGD; 8 units of every cell instead of 2 blocks of "
+        "2 cells; success = **zero** errors on the test set (H&S stop on the training error and report the test "
+        "errors after); every run's budget (below) is a fraction of the 74,000 sequences H&S needed."),
     "temporal_order": Paper(
         "H&S 1997 Exp. 6a, temporal order (section 5.6)", 100,
-        "LSTM without forget gate (2 blocks of 2 cells), lr 0.5 [src]: solved after **31,390** sequences on "
-        "average, **1 of 2560** test sequences wrong [mem].",
+        "LSTM without forget gate, 2 memory cell blocks of size 2, lr 0.5 [src: the authors' NIPS 1996 pages]: "
+        "solved after **31,390** sequences on average, **1 of 2560** test sequences wrong [mem].",
         "Adam at lr 0.01, minibatches of 32, 8 units; success = test accuracy >= 0.99 of a softmax read-out (H&S: "
-        "every output's final error < 0.3 [src]); budget 20,000 sequences, below H&S's average."),
+        "every output's final error < 0.3 [src]); every run's budget (below) is under H&S's average."),
     "two_sequence_3a": Paper(
         "H&S 1997 Exp. 3a, 2-sequence problem with noise (section 5.3, Table 6)", 100,
         "LSTM solves T = 100 and T = 1000 with N = 3 [mem]; the table's sequence counts are not verified here "
         "[mem], so none is quoted.",
-        "Adam at lr 0.01, minibatches of 32, 8 units; success = zero errors (|error| >= 0.2) of 2560 test "
-        "sequences (H&S: training MSE < 0.01 and the last 2000 right [mem]); budget 20,000 sequences; T up to "
-        "100 only."),
+        "Adam at lr 0.01, minibatches of 32, 8 units; success = zero errors (|error| >= 0.2) on the test "
+        "set (H&S: training MSE < 0.01 and the last 2000 right [mem]); T up to 100 only."),
     "copy": Paper(
         "Arjovsky, Shah & Bengio 2016, copy (section 4.1, Figure 1)", 100,
-        "No success rule: cross-entropy curves against the memoryless baseline 10 log 8 / (T + 20) [src]; at "
+        "No success rule: cross-entropy curves against the memoryless baseline 10 log 8 / (T + 20) [mem]; at "
         "T = 100 the uRNN falls to zero while LSTM (128 units, RMSProp) stays near the baseline for thousands "
         "of updates [mem].",
         "16 units instead of 128 (LSTM) / 80-128 (uRNN); Adam at lr 0.01, batch 32 (theirs: RMSProp, lr 1e-3, "
-        "batch 20); latchjax's success = every recalled symbol of every test sequence right; 20,000 sequences."),
+        "batch 20); latchjax's success = every recalled symbol of every test sequence right."),
     "digits_row": Paper(
         "none: scikit-learn's 8x8 digits, not sequential MNIST", 8,
         f"No published benchmark uses this task ({NOT_SMNIST}).",
@@ -214,8 +214,8 @@ def task_section(task: str, runs: list[SuiteRun]) -> list[str]:
     for run in runs:
         out.append(f"- `{run.name}` (`{run.config.get('preset', 'custom')}`): {_settings(run)}.")
     last = "MC lower bound" if task == "memory_capacity" else "test errors: median (best)"
-    out += ["", f"| run | cell | flavour | T | success | Wilson 95% | Clopper–Pearson 95% | median sequences to success "
-                f"[KM 95%] | {last} | val loss (/ baseline) |",
+    out += ["", f"| run | cell | flavour | T | success | Wilson 95% | Clopper–Pearson 95% | median sequences to "
+                f"success [KM 95%] | {last} | val loss (/ baseline) |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     for run in runs:
         at = length if length in run.config["lengths"] else max(run.config["lengths"])
@@ -223,21 +223,25 @@ def task_section(task: str, runs: list[SuiteRun]) -> list[str]:
     return out + [""]
 
 
-def horizon_text(row: pd.Series) -> str:
-    """``T50 [low, high]``, or what the note says when the horizon is not identified."""
+def horizon_text(row: pd.Series, lengths: list[int]) -> str:
+    """``T50 [low, high]``, or what the note says when the horizon is not identified (a step: successes only up to
+    one of the trained ``lengths``, none at the next, so T50 is below that next length)."""
+    note = "" if pd.isna(row.get("note", "")) else str(row.get("note", ""))
     if not pd.isna(row["t50"]):
         low, high = _num(row["t50_low"], 0), _num(row["t50_high"], 0)
-        return f"{row['t50']:.0f} [{low}, {high}]"
-    note = str(row.get("note", ""))
+        marks = ("*" if "resamples not identified" in note else "") + ("†" if "T50 extrapolated" in note else "")
+        return f"{row['t50']:.0f} [{low}, {high}]{marks}"
     below = re.search(r"below T = (\d+)", note)
     beyond = re.search(r"beyond T = (\d+)", note)
     if below:
         return f"< {below.group(1)}"
     if beyond:
         return f"> {beyond.group(1)}"
-    separated = re.search(r"T <= (\d+), every failure at T >= (\d+)", note)
+    separated = re.search(r"every success at T <= (\d+)", note)
     if separated:
-        return f"{separated.group(1)}–{separated.group(2)} (separated)"
+        last = int(separated.group(1))
+        after = [t for t in sorted(lengths) if t > last]
+        return f"step: < {after[0]}" if after else "n.i."
     return "n.i."
 
 
@@ -250,12 +254,12 @@ def horizon_table(runs: list[SuiteRun]) -> list[str]:
     table: dict[tuple[str, str], dict[str, str]] = {}
     for run in with_h:
         for _, row in run.horizons.iterrows():
-            table.setdefault((row["cell"], run.flavor), {})[run.task] = horizon_text(row)
+            table.setdefault((row["cell"], run.flavor), {})[run.task] = horizon_text(row, run.config["lengths"])
     spans = {t: next(", ".join(str(x) for x in r.config["lengths"]) for r in with_h if r.task == t) for t in columns}
     out = ["| cell | flavour | " + " | ".join(f"{t} (T = {spans[t]})" for t in columns) + " |",
            "|---|---|" + "---|" * len(columns)]
     for (cell, flavor), values in table.items():
-        out.append(f"| {cell} | {flavor} | " + " | ".join(values.get(t, "") for t in columns) + " |")
+        out.append(f"| {cell} | {flavor} | " + " | ".join(values.get(t, "not run") for t in columns) + " |")
     return out
 
 
@@ -288,8 +292,11 @@ def render(runs: list[SuiteRun]) -> str:
     out += ["## Memory horizons: T50 [95%] per cell and flavour", "",
             "The length at which the fitted success frequency falls to 50% (logistic fit in log T; 95% bootstrap "
             "interval), from `horizons.csv`. `< T`: no seed succeeded at any length (the horizon lies below the "
-            "shortest); `> T`: every seed succeeded at every length; `n.i.`: not identified (see the run's "
-            "`horizons.csv`).", ""]
+            "shortest); `> T`: every seed succeeded at every length; `step: < b`: successes only at "
+            "the lengths below b, none from b on (too steep a fall for a logistic fit; T50 is below b); `n.i.`: not "
+            "identified (see the run's `horizons.csv`). `*`: some "
+            "bootstrap resamples could not be fitted and are left out of the interval (read it with care); `†`: "
+            "T50 extrapolated beyond the trained lengths.", ""]
     out += horizon_table(runs) + ["", "## Compute", ""] + compute_table(runs)
     return "\n".join(out) + "\n"
 
