@@ -155,7 +155,7 @@ def _errors(run: SuiteRun, seeds: pd.DataFrame) -> str:
     n_test = _test_sample_count(run.config)
     if run.task == "memory_capacity" and "loss_ratio" in seeds:
         mc = DELAYS * (1.0 - seeds["loss_ratio"].to_numpy(float))
-        return f"MC >= {np.nanmedian(mc):.1f} (best {np.nanmax(mc):.1f}) of {DELAYS}"
+        return f"MC >= {np.nanmedian(mc):.1f} (best {np.nanmax(mc):.1f}); K = {DELAYS}, N = {run.config['units']}"
     if "test_errors" in seeds:
         errors = seeds["test_errors"].to_numpy(float)
     elif "val_acc" in seeds:
@@ -213,7 +213,7 @@ def task_section(task: str, runs: list[SuiteRun]) -> list[str]:
         out += [f"**Paper:** {paper.reported}", "", f"**latchjax differs:** {paper.differs}", ""]
     for run in runs:
         out.append(f"- `{run.name}` (`{run.config.get('preset', 'custom')}`): {_settings(run)}.")
-    last = "MC lower bound" if task == "memory_capacity" else "test errors: median (best)"
+    last = "MC lower bound: median (best)" if task == "memory_capacity" else "held-out errors: median (best)"
     out += ["", f"| run | cell | flavour | T | success | Wilson 95% | Clopper–Pearson 95% | median sequences to "
                 f"success [KM 95%] | {last} | val loss (/ baseline) |",
             "|---|---|---|---|---|---|---|---|---|---|"]
@@ -245,21 +245,28 @@ def horizon_text(row: pd.Series, lengths: list[int]) -> str:
     return "n.i."
 
 
+def _horizon_column(run: SuiteRun) -> str:
+    """A horizon column: the task, its lengths and, for online data, the training budget (two runs of one task
+    with different budgets are two columns)."""
+    cfg = run.config
+    budget = f"; {cfg['budget']:,} seq." if cfg.get("data", "").startswith("online") else ""
+    return f"{run.task} (T = {', '.join(str(t) for t in cfg['lengths'])}{budget})"
+
+
 def horizon_table(runs: list[SuiteRun]) -> list[str]:
-    """T50 [95%] per (cell, flavour), one column per task of a run with horizons."""
+    """T50 [95%] per (cell, flavour), one column per task (and budget) of a run with horizons."""
     with_h = [r for r in runs if r.horizons is not None and len(r.horizons)]
     if not with_h:
         return ["No run has three lengths or more: no horizons."]
-    columns = list(dict.fromkeys(r.task for r in with_h))
+    columns = list(dict.fromkeys(_horizon_column(r) for r in with_h))
     table: dict[tuple[str, str], dict[str, str]] = {}
     for run in with_h:
         for _, row in run.horizons.iterrows():
-            table.setdefault((row["cell"], run.flavor), {})[run.task] = horizon_text(row, run.config["lengths"])
-    spans = {t: next(", ".join(str(x) for x in r.config["lengths"]) for r in with_h if r.task == t) for t in columns}
-    out = ["| cell | flavour | " + " | ".join(f"{t} (T = {spans[t]})" for t in columns) + " |",
-           "|---|---|" + "---|" * len(columns)]
+            table.setdefault((row["cell"], run.flavor), {})[_horizon_column(run)] = \
+                horizon_text(row, run.config["lengths"])
+    out = ["| cell | flavour | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
     for (cell, flavor), values in table.items():
-        out.append(f"| {cell} | {flavor} | " + " | ".join(values.get(t, "not run") for t in columns) + " |")
+        out.append(f"| {cell} | {flavor} | " + " | ".join(values.get(c, "not run") for c in columns) + " |")
     return out
 
 
