@@ -37,7 +37,7 @@ def _make_suite():
 def tiny_runs(tmp_path_factory):
     """Two tiny suite runs: H&S adding at three lengths (a timed run with horizons) and the digits by row."""
     runs = tmp_path_factory.mktemp("suite")
-    assert run(["sweep", "--preset", "suite/hs97-adding", "--cells", "lstm97,srnn", "--lengths", "10,12,14",
+    assert run(["sweep", "--preset", "suite/hs97-adding", "--cells", "lstm97", "--lengths", "10,12,14",
                 *TINY_ONLINE, "--out", str(runs / "adding")]) == 0
     assert run(["sweep", "--preset", "suite/digits-row", "--cells", "gru", "--seeds", "2", "--epochs", "1",
                 "--samples", "100", "--quiet", "--out", str(runs / "digits")]) == 0
@@ -82,10 +82,10 @@ def test_make_suite_rebuilds_the_tables_between_the_markers_from_the_runs_alone(
     assert "74,000" in block and "[src]" in block and "[mem]" in block  # the paper's number, marked
     assert NOT_SMNIST in block  # digits says it is not sequential MNIST
     with open(tiny_runs / "adding" / "horizons.csv") as f:
-        assert {row["cell"] for row in csv.DictReader(f)} == {"lstm97", "srnn"}
+        assert [row["cell"] for row in csv.DictReader(f)] == ["lstm97"]
     assert re.search(r"\| lstm97 \| keras3 \| [^|]+ \|", block.split("Memory horizons")[1])
     meta = json.loads((tiny_runs / "adding" / "meta.json").read_text())
-    assert f"| `adding` | {2 * 3 * 2} | {meta['compile_s']:.0f} | {meta['run_s']:.0f} |" in block
+    assert f"| `adding` | {1 * 3 * 2} | {meta['compile_s']:.0f} | {meta['run_s']:.0f} |" in block
     before = doc.read_text()
     with contextlib.redirect_stdout(io.StringIO()):
         make_suite.main([str(tiny_runs), "--doc", str(doc)])
@@ -107,7 +107,7 @@ def test_replot_suite_notebook_runs_on_a_suite_run(tiny_runs, monkeypatch):
             if cell["cell_type"] == "code":
                 exec("".join(cell["source"]), scope)
     assert os.fspath(scope["run"].path) == str(tiny_runs / "adding") and scope["timed"]
-    assert list(scope["horizons"].cell) == ["lstm97", "srnn"]
+    assert list(scope["horizons"].cell) == ["lstm97"]
     import matplotlib.pyplot as plt
 
     plt.close("all")
