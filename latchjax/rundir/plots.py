@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from latchjax.rundir.tables import data_caption, rule_caption  # noqa: E402
+from latchjax.rundir.tables import data_caption, rule_caption, task_note  # noqa: E402
 from latchjax.sweep.results import MIN_HORIZON_LENGTHS, SweepResult, wilson_interval  # noqa: E402
 
 FIGURES = ("success_frequency", "mean_val_acc", "val_acc_distribution")
@@ -394,5 +394,7 @@ def run_title(config: dict) -> str:
     cells = ", ".join(config["cells"])
     training = (f"{config['budget']:,} sequences" if "budget" in config
                 else f"{config['split']} split, {config['epochs']} epochs")
+    note = task_note(config)
     return (f"{config['preset']}: {config['task']}, {cells} ({config['flavor']}, {config['units']} unit"
-            f"{'s' if config['units'] > 1 else ''}), {training}\n{data_caption(config)}")
+            f"{'s' if config['units'] > 1 else ''}), {training}\n{data_caption(config)}"
+            + (f"\n{note}" if note else ""))

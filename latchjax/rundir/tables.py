@@ -10,6 +10,7 @@ import itertools
 
 import numpy as np
 
+from latchjax.core.tasks.digits import NOT_SMNIST
 from latchjax.rundir.files import csv_text, fmt
 from latchjax.sweep.results import DIMS, MIN_HORIZON_LENGTHS, SweepResult
 
@@ -140,6 +141,12 @@ def data_caption(config: dict) -> str:
     return DATA_CAPTIONS[config.get("data", "shared")] + ("" if head == "random" else f", head init {head}")
 
 
+def task_note(config: dict) -> str:
+    """What a report must say about the run's task, or "": the digits tasks are not sequential MNIST
+    (:data:`latchjax.core.tasks.digits.NOT_SMNIST`)."""
+    return NOT_SMNIST if config.get("task", "").startswith("digits") else ""
+
+
 def _sequences(text: str, budget: float, median: bool) -> str:
     """A count of sequences as the summary shows it; a median not reached within the budget is ``> budget``, an
     interval's end not reached ``inf``."""
@@ -172,7 +179,8 @@ def summary_text(result: SweepResult, config: dict) -> str:
             lines[-1].append(f"{med} [{low}, {high}]")
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     title = f"{config['preset']}: success = {rule_caption(result, config['threshold'])}; {data_caption(config)}"
-    return "\n".join([title] + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in lines] +
+    note = task_note(config)
+    return "\n".join([title] + ([note] if note else []) + ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in lines] +
                      ["", *horizon_text(result, config["threshold"], varies)])
 
 

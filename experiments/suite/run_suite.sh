@@ -1,0 +1,37 @@
+#!/bin/sh
+# The suite's runs as docs/SUITE.md reports them: the presets of latchjax/presets/suite, cut further to fit about
+# 30 minutes of the shared 2-core CPU VM (10 seeds, 10,000 training sequences, 1000 test sequences, fewer cells);
+# the presets alone (`latchjax sweep --preset suite/NAME`) run their fuller settings. One run after another, each
+# timed into OUT/timing.txt; then `python experiments/suite/make_suite.py OUT` rewrites docs/SUITE.md.
+# The zoo's cells run on H&S's 2-sequence problem 3a, whose horizons the 10,000-sequence budget can identify
+# (on adding no cell succeeded at any length with it); lstm and lstm97 get 40,000 sequences on adding
+# too, and 80,000 (H&S needed 74,000) at T = 100 alone.
+# Usage: sh experiments/suite/run_suite.sh [OUT] [FIRST]   (default runs/suite; FIRST: start at that step, 1-11)
+OUT=${1:-runs/suite}
+FIRST=${2:-1}
+mkdir -p "$OUT"
+CLASSIC4=srnn,lstm,gru,lstm97
+CLASSIC6=srnn,lstm,gru,lstm97,cifg,janet
+ONLINE="--seeds 10 --budget 10000 --test-samples 1000"
+step=0
+run() {  # name preset flags...
+  step=$((step + 1))
+  [ "$step" -lt "$FIRST" ] && return
+  name=$1; preset=$2; shift 2
+  start=$(date +%s)
+  latchjax sweep --preset "suite/$preset" --out "$OUT/$name" --force --quiet "$@" > "$OUT/$name.log" 2>&1
+  echo "$name rc=$? wall=$(( $(date +%s) - start ))s" >> "$OUT/timing.txt"
+}
+run hs97-adding hs97-adding --cells $CLASSIC6 $ONLINE
+run hs97-temporal-order hs97-temporal-order --cells $CLASSIC4 $ONLINE
+run hs97-two-sequence-3a hs97-two-sequence-3a --cells $CLASSIC4 $ONLINE
+run digits-row digits-row --cells $CLASSIC6 --seeds 10
+run copy copy --cells $CLASSIC4 $ONLINE
+run memory-capacity memory-capacity --cells $CLASSIC4 --units 16 --lengths 140 --seeds 10 --budget 5000
+run hs97-temporal-order-cifg-janet hs97-temporal-order --cells cifg,janet $ONLINE
+run hs97-two-sequence-3a-keras-zoo hs97-two-sequence-3a --cells cifg,janet,irnn,indrnn,lru $ONLINE
+run hs97-two-sequence-3a-torch-zoo hs97-two-sequence-3a --flavor torch \
+    --cells lstm,lstm97,mingru,minlstm,cornn,lem,asrnn,lipschitz,exprnn,s6 $ONLINE
+run hs97-adding-40k hs97-adding --cells lstm,lstm97 --seeds 10 --budget 40000 --test-samples 1000
+run hs97-adding-80k hs97-adding --cells lstm,lstm97 --lengths 100 --seeds 10 --budget 80000 --test-samples 1000
+echo done >> "$OUT/timing.txt"
