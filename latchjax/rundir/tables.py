@@ -204,7 +204,7 @@ def horizon_text(result: SweepResult, threshold: float, varies: list[bool]) -> l
                       else "-" for q in range(2)] +
                      [note])
     widths = [max(len(row[i]) for row in lines) for i in range(len(header) - 1)]
-    boots = rows[0][-3]
+    boots = max(int(float(row[-3])) for row in rows)  # an unidentified fit draws none
     return [f"memory horizon: T50, T90 = the lengths where success falls to 50%, 90%, from a logistic fit of success "
             f"on log T over all {lengths} lengths; 95% CI: percentile bootstrap over seeds ({boots} resamples, "
             "clustered by seed)"] + ["  ".join([*(c.rjust(w) for c, w in zip(row, widths)), row[-1]]).rstrip()
