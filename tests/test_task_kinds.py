@@ -317,3 +317,12 @@ def test_functools_partial_of_a_task_spec_keeps_its_declaration():
     spec = copy.bind(symbols=3)
     assert spec.output == copy.output and spec.baseline(5) == pytest.approx(copy_baseline(5, symbols=3))
     assert functools.partial(copy_baseline, symbols=3)(5) == spec.baseline(5)
+
+
+def test_one_model_trained_alone_on_its_own_online_stream_equals_it_in_the_sweep():
+    from latchjax.sweep.runner import train_one
+
+    cfg = SweepConfig(**ONLINE | {"seeds": 2, "budget": 320, "data": "online-per-seed"})
+    result = run_sweep(cfg)
+    alone = train_one(cfg, "srnn", 5, seed=1)
+    np.testing.assert_allclose(result.sel("val_loss", seed=1).ravel(), alone["val_loss"], rtol=1e-5)

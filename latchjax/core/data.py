@@ -201,6 +201,22 @@ def _pad_left(a: np.ndarray, width: int, axis: int = 1) -> np.ndarray:
     return np.pad(a, pad)
 
 
+def _padded(seq: Sequences, width: int, every: bool) -> dict[str, np.ndarray]:
+    """One length's checked sequences left-padded to ``width``: ``x``, ``y`` (padded too at every step), and where
+    they apply each row's ``start`` and the ``mask`` of counted steps (0 on padding)."""
+    out = {"x": _pad_left(seq.x, width), "y": _pad_left(seq.y, width) if every else seq.y}
+    if seq.length is not None:
+        out["start"] = width - seq.length
+    if every:
+        out["mask"] = _pad_left(seq.mask, width)
+    return out
+
+
+def _stacked(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per-length parts (``{"x_val": ...}``) stacked along a leading length axis."""
+    return {k: np.stack([p[k] for p in parts]) for k in parts[0]}
+
+
 def _make_dataset(task: Task, lengths: tuple[int, ...], samples: int, val_fraction: float, split: str,
                   data_seed: int, repeat: int | None) -> Dataset:
     base = jax.random.key(data_seed)
@@ -213,23 +229,16 @@ def _make_dataset(task: Task, lengths: tuple[int, ...], samples: int, val_fracti
         drawn.append((k_split, check_task_data(task, task(k_data, samples, length), samples, length)))
     t_max = max(seq.x.shape[1] for _, seq in drawn)
     every = task_output(task).every
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ARRAYS}
+    parts = []
     for k_split, seq in drawn:
-        padded = _pad_left(seq.x, t_max)
-        y = _pad_left(seq.y, t_max) if every else seq.y
+        padded = _padded(seq, t_max, every)
         # a class at the last step is split class-balanced; any other target has no classes to balance: a plain
         # random split
-        strata = y if y.ndim == 1 else np.zeros(samples, np.int32)
+        strata = padded["y"] if padded["y"].ndim == 1 else np.zeros(samples, np.int32)
         train, val = split_indices(k_split, strata, val_fraction, split)
-        for part, rows in (("train", train), ("val", val)):
-            parts[f"x_{part}"].append(padded[rows])
-            parts[f"y_{part}"].append(y[rows])
-            if seq.length is not None:
-                parts[f"start_{part}"].append(t_max - seq.length[rows])
-            if every:
-                parts[f"mask_{part}"].append(_pad_left(seq.mask, t_max)[rows])
-    arrays = {k: np.stack(v) for k, v in parts.items() if v}
-    return Dataset(**arrays, lengths=np.asarray(lengths, np.int32))
+        parts.append({f"{k}_{part}": v[rows] for part, rows in (("train", train), ("val", val))
+                      for k, v in padded.items()})
+    return Dataset(**_stacked(parts), lengths=np.asarray(lengths, np.int32))
 
 
 def online_keys(data_seed: int, length: int) -> tuple[jax.Array, jax.Array]:
@@ -246,16 +255,8 @@ def make_test_set(task: Task, lengths: tuple[int, ...], samples: int, data_seed:
              for length in lengths]
     t_max = max(seq.x.shape[1] for seq in drawn)
     every = task_output(task).every
-    parts: dict[str, list[np.ndarray]] = {"x_val": [], "y_val": [], "start_val": [], "mask_val": []}
-    for seq in drawn:
-        parts["x_val"].append(_pad_left(seq.x, t_max))
-        parts["y_val"].append(_pad_left(seq.y, t_max) if every else seq.y)
-        if seq.length is not None:
-            parts["start_val"].append(t_max - seq.length)
-        if every:
-            parts["mask_val"].append(_pad_left(seq.mask, t_max))
-    arrays = {k: np.stack(v) for k, v in parts.items() if v}
-    return Dataset(x_train=None, y_train=None, **arrays, lengths=np.asarray(lengths, np.int32))
+    parts = [{f"{k}_val": v for k, v in _padded(seq, t_max, every).items()} for seq in drawn]
+    return Dataset(x_train=None, y_train=None, **_stacked(parts), lengths=np.asarray(lengths, np.int32))
 
 
 def stream_keys(data_seed: int, lengths: tuple[int, ...], repeats: tuple[int, ...] | None = None) -> jax.Array:

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 Carry = Any
 
 
-def _hold(active: jax.Array, new: Carry, old: Carry) -> Carry:
+def hold(active: jax.Array, new: Carry, old: Carry) -> Carry:
     """``new`` where ``active`` (a scalar, or one flag per row of every leaf), else ``old``."""
     def pick(n: jax.Array, o: jax.Array) -> jax.Array:
         flag = active if active.ndim == 0 else active.reshape(active.shape + (1,) * (n.ndim - active.ndim))
@@ -61,7 +61,7 @@ def masked_scan(step: Callable[[Carry, Any], tuple[Carry, Any]], carry: Carry, x
     def masked(state: Carry, inputs: tuple[jax.Array, Any]) -> tuple[Carry, Any]:
         t, x_t = inputs
         new, out = step(state, x_t)
-        return _hold(t >= start, new, state), (out if outputs else None)
+        return hold(t >= start, new, state), (out if outputs else None)
 
     return jax.lax.scan(masked, carry, (jnp.arange(length), xs), unroll=unroll)
 

@@ -179,6 +179,10 @@ class Checks:
         self.need(value in allowed, field_name,
                   f"unknown {name.replace('_', ' ')} {value!r}; allowed: {', '.join(map(str, allowed))}")
 
+    def boolean(self, field_name: str) -> None:
+        value = getattr(self.obj, field_name)
+        self.need(isinstance(value, bool), field_name, f"must be true or false, got {value!r}")
+
     def integer(self, field_name: str, low: int = 1) -> None:
         value = getattr(self.obj, field_name)
         ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low

@@ -128,3 +128,17 @@ def chance_of_passing(n_val: int, threshold: float, p: float = 0.5) -> float:
         if 2 * need > n_val and term < 1e-18 * total:
             break
     return min(total, 1.0)
+
+
+def check_time_loop(cfg: SweepConfig, cells: tuple, task: Task, check: Checks) -> None:
+    """How the time loop can run: ``--scan parallel`` only for cells linear in their state and not with forward-mode
+    gradients, which run the sequential loop and compute one output at the last step only."""
+    if cfg.scan == "parallel":
+        nonlinear = [cell.name for cell in cells if not getattr(cell, "linear", False)]
+        check.need(not nonlinear, "scan", f"parallel is for cells linear in their state (lru, mingru, minlstm, "
+                   f"s6); {', '.join(nonlinear)} {'is' if len(nonlinear) == 1 else 'are'} not")
+        check.need(cfg.gradient != "forward", "gradient", "forward-mode gradients run the sequential time loop; "
+                   "with --scan parallel use --gradient reverse or auto")
+    check.need(cfg.gradient != "forward" or not task_output(task).every, "gradient",
+               f"forward-mode gradients are for an output at the last step; task {task_name(task)} declares "
+               f"{task_output(task)}")

@@ -25,7 +25,6 @@ from latchjax.core.tasks import TASK_OPTIONS, TASKS, Task, make_task
 from latchjax.core.tasks.output import (
     Output,
     Rule,
-    task_name,
     task_output,
     task_rule,
 )
@@ -36,6 +35,7 @@ from latchjax.sweep.checks import (
     DEFAULT_THRESHOLD,
     check_online,
     check_output,
+    check_time_loop,
     check_traceable,
     probe,
 )
@@ -225,17 +225,10 @@ class SweepConfig:
         check.choice("data", DATA_MODES)
         check_online(self, check)
         check.choice("train", TRAINED)
-        check.need(isinstance(self.snapshots, bool), "snapshots", f"must be true or false, got {self.snapshots!r}")
-        check.need(isinstance(self.stop_at_success, bool), "stop_at_success",
-                   f"must be true or false, got {self.stop_at_success!r}")
+        check.boolean("snapshots")
+        check.boolean("stop_at_success")
         check.choice("gradient", GRADIENTS)
         check.choice("scan", SCAN_CHOICES)
-        if self.scan == "parallel":
-            nonlinear = [cell.name for cell in cells if not getattr(cell, "linear", False)]
-            check.need(not nonlinear, "scan", f"parallel is for cells linear in their state (lru, mingru, minlstm, "
-                       f"s6); {', '.join(nonlinear)} {'is' if len(nonlinear) == 1 else 'are'} not")
-            check.need(self.gradient != "forward", "gradient", "forward-mode gradients run the sequential time loop; "
-                       "with --scan parallel use --gradient reverse or auto")
         if isinstance(self.optimizer, str):
             check.choice("optimizer", ("flavor", *OPTIMIZERS))
         check.need(isinstance(self.val_fraction, (int, float)) and 0 < self.val_fraction < 1, "val_fraction",
@@ -264,9 +257,7 @@ class SweepConfig:
             check.need(has_prototypes(self.task), "head_init",
                        f"{self.head_init} needs a task with class prototypes (latch, bit_relay, two_sequence)")
         check_output(self, task, check)
-        check.need(self.gradient != "forward" or not task_output(task).every, "gradient",
-                   f"forward-mode gradients are for an output at the last step; task {task_name(task)} declares "
-                   f"{task_output(task)}")
+        check_time_loop(self, cells, task, check)
         object.__setattr__(self, "resolved", Resolved(cells, task, int(drawn.x.shape[-1]), drawn.length is not None))
         if self.online:
             check_traceable(self, task)

@@ -188,10 +188,7 @@ class SweepResult:
         """Final validation accuracy >= threshold; a diverged model is never a success. A run of a task with its
         own success rule (:mod:`latchjax.core.tasks.output`) recorded each model's ``success`` as it trained:
         that is used instead, and ``threshold`` is ignored."""
-        if "success" in self.metrics:
-            return (self.final("success") > 0.5) & ~self.diverged
-        val = np.nan_to_num(self.final("val_acc"), nan=-1.0)
-        return (val >= threshold) & ~self.diverged
+        return self.success_history(threshold)[..., -1] & ~self.diverged
 
     def success_frequency(self, threshold: float = 0.9) -> dict[str, np.ndarray]:
         """Success counts, frequency, Wilson's 95% interval (``ci_low, ci_high``) and Clopper and Pearson's exact one

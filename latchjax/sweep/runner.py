@@ -28,6 +28,7 @@ from latchjax.sweep.trainer import (
     Data,
     Hparams,
     Program,
+    data_axes,
     finish,
     forget_bias_values,
     make_program,
@@ -252,9 +253,9 @@ def train_one(cfg: SweepConfig, cell: Cell | str, length: int, seed: int, lr: fl
     repeats = (seed,) if cfg.data == "per-seed" else None
     d = draw_data(cfg, (length,), repeats)
     data = as_data(d, cfg, (seed,))
-    first = (0, 0) if repeats or cfg.data == "online-per-seed" else 0  # this model's own data or stream
-    data = Data(length, *(None if a is None else a[first] for a in data[1:-1]),
-                stream=None if data.stream is None else data.stream[first])
+    axes = data_axes(cfg, data)  # the leaves with a model axis after the length axis: this model's own
+    data = Data(*(None if a is None else a[0, 0] if axes is not None and getattr(axes, name) == 0 else a[0]
+                  for name, a in data._asdict().items()))._replace(length=length)
     hparams = Hparams(jax.random.fold_in(jax.random.key(cfg.seed), seed),
                       jnp.float32(cfg.lrs[0] if lr is None else lr),
                       jnp.float32(cfg.forget_biases[0] if forget_bias is None else forget_bias))

@@ -26,6 +26,7 @@ from latchjax.core.cells import Cell
 from latchjax.core.forward import forward_is_cheaper, forward_value_and_grad
 from latchjax.core.model import init_head, model_loss, model_outputs, resolve_scan, sequence_loss
 from latchjax.core.optim import resolve_optimizer
+from latchjax.core.scan import hold
 from latchjax.core.shuffle import epoch_order
 from latchjax.core.tasks.output import as_sequences, evaluate_rule
 from latchjax.core.tasks.prototypes import orient_head
@@ -127,11 +128,6 @@ def online_batch(cfg: SweepConfig, key: jax.Array, n: int, length: int, width: i
     return x, y, start, mask
 
 
-def _where(flag: jax.Array, new: Any, old: Any) -> Any:
-    """``new`` where ``flag`` (a scalar), else ``old``, leaf by leaf."""
-    return jax.tree.map(lambda n, o: jnp.where(flag, n, o), new, old)
-
-
 def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Trainer:
     """The :class:`Trainer` of one model: initialisation (:func:`initial_params` and the optimizer's state), then
     per round (an epoch of offline data, or ``cfg.eval_every`` minibatches of online data) a ``lax.scan`` over
@@ -199,9 +195,9 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
                 updates = updates | {"cell": jax.tree.map(jnp.zeros_like, updates["cell"])}
             new = (optax.apply_updates(params, updates), new_opt_state)
             if stop or online:  # a solved model (or a step past the budget) changes nothing
-                keep = jnp.logical_not(active) if active is not None else jnp.zeros((), bool)
-                keep = keep | done if stop else keep
-                new = _where(keep, (params, opt_state), new)
+                changes = jnp.logical_not(done) if stop else jnp.ones((), bool)
+                changes = changes & active if online else changes
+                new = hold(changes, new, (params, opt_state))
                 weight = weight * active if online else weight  # the round's train loss: its steps in the budget
             return (*new, *state[2:]), ((loss, acc, jnp.sum(weight)) if online else (loss, acc))
 

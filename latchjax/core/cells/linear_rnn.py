@@ -70,9 +70,16 @@ def _lru_carry(cell, batch, n_in):
     return (h, h, h)
 
 
-def _lru_check(cell):
-    if cell.opt("rmin") > cell.opt("rmax"):
-        raise ValueError(f"rmin: lru needs r_min <= r_max, got rmin={cell.opt('rmin')!r} > rmax={cell.opt('rmax')!r}")
+def _ordered(low: str, high: str, said: str):
+    """The check that option ``low`` is at most option ``high`` (``said``: how the message writes them)."""
+    def check(cell):
+        if cell.opt(low) > cell.opt(high):
+            raise ValueError(f"{low}: {cell.kind} needs {said}, got {low}={cell.opt(low)!r} > {high}={cell.opt(high)!r}")
+
+    return check
+
+
+_lru_check = _ordered("rmin", "rmax", "r_min <= r_max")
 
 
 LRU = ZooKind(
@@ -223,9 +230,7 @@ def _s6_carry(cell, batch, n_in):
     return (zeros_state(cell, batch, n_in), jnp.zeros((batch, cell.units, cell.opt("state")), jnp.float32))
 
 
-def _s6_check(cell):
-    if cell.opt("dtmin") > cell.opt("dtmax"):
-        raise ValueError(f"dtmin: s6 needs dtmin <= dtmax, got {cell.opt('dtmin')!r} > {cell.opt('dtmax')!r}")
+_s6_check = _ordered("dtmin", "dtmax", "dtmin <= dtmax")
 
 
 S6 = ZooKind(
