@@ -355,3 +355,56 @@ def test_lambda0_of_a_nonlinear_cell_is_the_radius_of_a_finite_difference_jacobi
                 - np.asarray(step(jnp.asarray(rest - 1e-3 * e, jnp.float32)), np.float64)) / 2e-3 for e in np.eye(len(rest))]
     numeric = np.max(np.abs(np.linalg.eigvals(np.stack(columns, axis=1))))
     assert float(spectral_radius(np.asarray(jac))) == pytest.approx(numeric, abs=2e-3)
+
+
+def test_exprnn_lambda0_is_the_radius_of_w_on_the_units_whose_modrelu_bias_is_not_negative():
+    """modReLU is flat on |z| < -b (b < 0) and has slope 1 beside 0 where b >= 0; explain linearises h = 0 on that
+    slope, so λ0 = ρ(diag(1[b >= 0]) Wᵀ): 1 for one unit with b >= 0 (W = expm(0) = 1), 0 with b < 0. The values
+    of the step are unchanged."""
+    cell = parse_cell("exprnn", 6)
+    for seed in range(4):
+        p = cell.init(jax.random.key(seed), 2)
+        p64 = jax.tree.map(lambda a: np.asarray(a, np.float64), p)
+        W = scipy.linalg.expm(np.triu(p64["A"], 1) - np.triu(p64["A"], 1).T)
+        expected = spectral_radius(np.diag((p64["modrelu_b"] >= 0).astype(float)) @ W.T)
+        assert 0 < expected <= 1 + 1e-9
+        assert lambda0(cell, p) == pytest.approx(expected, rel=1e-5)
+    one = parse_cell("exprnn", 1)
+    p = one.init(jax.random.key(0), 2)
+    for b, expected in [(0.004, 1.0), (0.0, 1.0), (-0.004, 0.0)]:
+        assert lambda0(one, p | {"modrelu_b": jnp.full((1,), b)}) == pytest.approx(expected, abs=1e-6)
+    x, h = jax.random.normal(jax.random.key(1), (5, 2)), jax.random.normal(jax.random.key(2), (5, 6)) * 0.01
+    h = h.at[0, :].set(0.0)  # rows at rest too
+    p = cell.init(jax.random.key(0), 2)
+    assert np.array_equal(cell.step(p, h, x)[1], cell.for_jacobian().step(p, h, x)[1])
+
+
+@pytest.mark.parametrize("optimizer", ["torch_adam", "keras_adam", "sgd"])
+def test_exprnn_trains_a_at_lr_orth_times_the_learning_rate(optimizer):
+    """The authors train A with a second optimizer of the same kind at lr_orth = lr / 10: after one step A moves by
+    lr_orth times what it moves at ratio 1, every other parameter by the same amount."""
+    from latchjax.sweep.config import SweepConfig
+    from latchjax.sweep.runner import train_one
+
+    cfg = SweepConfig(cells=("exprnn",), lengths=(5,), seeds=1, epochs=1, samples=48, val_fraction=0.666,
+                      batch_size=16, units=4, lrs=(0.05,), optimizer=optimizer)
+    start = initial(cfg, "exprnn:lr_orth=1")
+    moved = {r: jax.tree.map(lambda a, b: np.asarray(a, np.float64) - b, train_one(cfg, f"exprnn:lr_orth={r}", 5,
+                                                                                   0)["params"]["cell"], start)
+             for r in (1.0, 0.1, 0.25)}
+    assert np.abs(moved[1.0]["A"]).max() > 1e-4
+    for r in (0.1, 0.25):
+        np.testing.assert_allclose(moved[r]["A"], r * moved[1.0]["A"], rtol=1e-3, atol=1e-8)
+        for name in ("input_kernel", "modrelu_b"):
+            np.testing.assert_allclose(moved[r][name], moved[1.0][name], rtol=1e-4, atol=1e-8)
+    assert parse_cell("exprnn", 2).lr_scales() == {"A": 0.1}  # the authors' ratio by default
+    assert all(parse_cell(kind, 2).lr_scales() == {} for kind in ZOO_KINDS if kind != "exprnn")
+
+
+def initial(cfg, spec):
+    from latchjax.sweep.trainer import initial_params
+
+    cell = parse_cell(spec, cfg.units)
+    key = jax.random.fold_in(jax.random.key(cfg.seed), 0)
+    p = initial_params(cell, cfg, key, jnp.float32(cfg.forget_biases[0]), 1, 5, 5)
+    return jax.tree.map(lambda a: np.asarray(a, np.float64), p["cell"])

@@ -144,6 +144,7 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
     make_optimizer = resolve_optimizer(cfg.optimizer, cell.flavor)
     head, rule, output, stop = cfg.loss_head, cfg.rule, cfg.output, cfg.stop_at_success
     head_only = cfg.train == "head"
+    lr_scales = cell.lr_scales() if hasattr(cell, "lr_scales") else {}
     scan = resolve_scan(cell, cfg.scan)
     if online:
         if length is None:
@@ -193,6 +194,8 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
             updates, new_opt_state = tx.update(grads, opt_state, params)
             if head_only:
                 updates = updates | {"cell": jax.tree.map(jnp.zeros_like, updates["cell"])}
+            elif lr_scales:  # parameters with their own learning rate (expRNN's A): the same update, scaled
+                updates = updates | {"cell": {k: u * lr_scales.get(k, 1.0) for k, u in updates["cell"].items()}}
             new = (optax.apply_updates(params, updates), new_opt_state)
             if stop or online:  # a solved model (or a step past the budget) changes nothing
                 changes = jnp.logical_not(done) if stop else jnp.ones((), bool)

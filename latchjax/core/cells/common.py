@@ -207,7 +207,12 @@ class ZooKind:
     coefficients give it); ``readout(cell, params, h, x) -> carry``, the carry after the step that read ``x`` and
     left the state ``h`` (the step is ``readout(a * state(carry) + b, x)``); and ``log_coefficients(cell, params,
     x) -> (log a, log b)`` where the authors scan in log space (b > 0: minGRU, minLSTM). The defaults: the carry is
-    the state."""
+    the state.
+
+    ``lr_scales(cell) -> {parameter: ratio}`` gives parameters their own learning rate, ``ratio`` times the sweep's,
+    where the authors' code trains them with a second optimizer of the same kind (expRNN's A); the trainer multiplies
+    those parameters' updates by the ratio, which equals a learning rate ``ratio * lr`` for every optimizer latchjax
+    offers (Adam's and SGD's updates are linear in the learning rate)."""
 
     name: str
     equations: str
@@ -224,6 +229,7 @@ class ZooKind:
     state: Callable[[Any, Any], Any] = lambda cell, carry: carry
     readout: Callable[..., Any] = lambda cell, params, h, x: h
     log_coefficients: Callable[..., tuple[Any, Any]] | None = None
+    lr_scales: Callable[[Any], dict[str, float]] = lambda cell: {}
 
 
 def relu(x: jax.Array) -> jax.Array:

@@ -37,14 +37,21 @@ def _exprnn_init(cell, key, n_in):
             "modrelu_b": jax.random.uniform(k_b, (u,), jnp.float32, -0.01, 0.01)}
 
 
-def modrelu(z: jax.Array, b: jax.Array) -> jax.Array:
-    """sign(z) relu(|z| + b) (Arjovsky et al. 2016's modReLU for real numbers, as the authors' ``modrelu``)."""
+def modrelu(z: jax.Array, b: jax.Array, right: bool = False) -> jax.Array:
+    """sign(z) relu(|z| + b) (Arjovsky et al. 2016's modReLU for real numbers, as the authors' ``modrelu``).
+
+    Its derivative at z = 0 is 0 as the frameworks compute it (``sign``'s derivative is 0 and sign(0) = 0). With
+    ``right`` the same values come from ``where(|z| + b >= 0, z + sign(z) b, 0)``, whose derivative at z = 0 is the
+    limit from either side, 1 where b >= 0 and 0 where b < 0 (the dead zone |z| < -b): what explain linearises an
+    expRNN resting at h = 0 with, so that its λ0 is the spectral radius of W on the units with b >= 0."""
+    if right:
+        return jnp.where(jnp.abs(z) + b >= 0, z + jnp.sign(z) * b, 0.0)
     return jnp.sign(z) * jax.nn.relu(jnp.abs(z) + b)
 
 
 def _exprnn_step(cell, p, h, x):
     W = expm(skew(p["A"]))
-    h = modrelu(dot(x, p["input_kernel"].T) + dot(h, W), p["modrelu_b"])
+    h = modrelu(dot(x, p["input_kernel"].T) + dot(h, W), p["modrelu_b"], right=cell.kink == "right")
     return h, h, {}
 
 
@@ -57,7 +64,11 @@ EXPRNN = ZooKind(
     "input.matmul(B)), initialization.py (henaff_init_, cayley_init_, create_diag_)",
     _exprnn_init, _exprnn_step, zeros_state, ("torch",),
     (Option("init", 0, "initialisation (0 Henaff, 1 Cayley)", lambda v: v in (0, 1), "0 (henaff) or 1 (cayley)",
-            int),),
+            int),
+     Option("lr_orth", 0.1, "learning rate of A over the sweep's (the authors: lr_orth = lr / 10)", lambda v: v > 0,
+            "> 0")),
     parameterisation="real: the free matrix A (N, N), of which the strict upper triangle makes S = A - Aᵀ and "
-    "W = expm(S) (jax.scipy.linalg.expm), as the authors' 'static' mode; one learning rate for all parameters (the "
-    "authors give A its own, 10x smaller)")
+    "W = expm(S) (jax.scipy.linalg.expm), as the authors' 'static' mode; A trains at lr_orth times the sweep's "
+    "learning rate (default 0.1: the authors' copy-task lr 2e-4 and lr_orth 2e-5, a second optimizer of the same "
+    "kind), the other parameters at the sweep's",
+    lr_scales=lambda cell: {"A": float(cell.opt("lr_orth"))})

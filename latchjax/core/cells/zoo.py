@@ -125,8 +125,14 @@ class ZooCell:
     def for_jacobian(self) -> ZooCell:
         """This cell with ReLU's derivative at 0 taken as 1: a ReLU cell resting at h = 0 (IRNN, IndRNN at
         their authors' init) then linearises to its active branch (IRNN: W_h; IndRNN: diag(u)) instead of
-        to 0. Values are the same; only the derivative at exactly 0 differs."""
+        to 0, and expRNN's modReLU to its slope beside 0 (1 where b >= 0, else 0). Values are the same; only the
+        derivative at exactly 0 differs."""
         return replace(self, kink="right")
+
+    def lr_scales(self) -> dict[str, float]:
+        """Parameters that train at their own learning rate, as ``{name: ratio to the sweep's}`` (expRNN's A:
+        ``lr_orth``); empty for most kinds."""
+        return self.spec.lr_scales(self)
 
     def n_params(self, n_in: int = 1) -> int:
         shapes = jax.eval_shape(lambda: self.init(jax.random.key(0), n_in))
