@@ -38,16 +38,15 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
+from latchjax.analysis.dynamics import REST_STEPS as REST_STEPS  # noqa: F401 (public since 0.1.0)
+from latchjax.analysis.dynamics import rest_jacobian, spectral_radius
 from latchjax.core.cells import make_cell
-from latchjax.core.scan import masked_scan
 from latchjax.core.tasks.prototypes import has_prototypes, prototype_accuracy
 from latchjax.sweep.config import SweepConfig
 from latchjax.sweep.results import DIMS, SweepResult
 from latchjax.sweep.trainer import forget_bias_values, initial_params, model_grid
 
-REST_STEPS = 500
 GATE_ALIASES = {"forget": "f0", "input": "i0", "output": "o0", "update": "z0", "reset": "r0"}
 ID_COLUMNS = ("cell", "flavor", "units", "length", "lr", "forget_bias", "seed")
 BASE_FEATURES = ("lambda0", "lambda_final", "proto_acc0", "w_in_norm", "rest_residual0", "rest_residual_final")
@@ -60,39 +59,6 @@ def input_weight_norm(cell_params: Any) -> jax.Array:
         if isinstance(cell_params, dict) and name in cell_params:
             return jnp.linalg.norm(jnp.asarray(cell_params[name], jnp.float32))
     return jnp.float32(jnp.nan)
-
-
-def rest_jacobian(cell: Any, params: Any, n_in: int, steps: int = REST_STEPS) -> tuple[jax.Array, jax.Array, dict]:
-    """The Jacobian of the zero-input state update at the rest state, the residual there, and the gates.
-
-    The rest state is the carry after ``steps`` zero-input steps from ``cell.initial_carry``. Returns
-    ``(J (d, d), max |F(s*) - s*|, {gate: mean value at s*})`` with d the size of the flattened carry.
-    """
-    if hasattr(cell, "for_jacobian"):  # a ReLU cell resting at 0 linearises to its active branch (ZooCell)
-        cell = cell.for_jacobian()
-    carry0 = cell.initial_carry(1, n_in)
-    flat0, unravel = ravel_pytree(carry0)
-    x0 = jnp.zeros((1, n_in), jnp.float32)
-
-    def update(flat: jax.Array) -> jax.Array:
-        return ravel_pytree(cell.step(params, unravel(flat), x0)[0])[0]
-
-    rest, _ = masked_scan(lambda s, _: (update(s), None), flat0, jnp.arange(steps), None)  # no input, no padding
-    residual = jnp.max(jnp.abs(update(rest) - rest))
-    gates = {}
-    if hasattr(cell, "step_with_gates"):
-        gates = {k: jnp.mean(v) for k, v in cell.step_with_gates(params, unravel(rest), x0)[2].items()}
-    return jax.jacfwd(update)(rest), residual, gates
-
-
-def spectral_radius(jacobians: np.ndarray) -> np.ndarray:
-    """max |eigenvalue| of each (..., d, d) matrix (NumPy, so any backend); NaN where not finite."""
-    jac = np.asarray(jacobians, np.float64)
-    finite = np.all(np.isfinite(jac), axis=(-2, -1))
-    radius = np.full(jac.shape[:-2], np.nan)
-    if finite.any():
-        radius[finite] = np.max(np.abs(np.linalg.eigvals(jac[finite])), axis=-1)
-    return radius
 
 
 def run_initial_params(cfg: SweepConfig, cell: Any) -> list[Any]:
