@@ -13,6 +13,8 @@ eqx = pytest.importorskip("equinox")
 import latchjax  # noqa: E402
 from latchjax.analysis.explain import run_initial_params  # noqa: E402
 from latchjax.core.cells import Cell, EquinoxCell, RNNCell, make_cell  # noqa: E402
+from latchjax.core.forward import forward_value_and_grad  # noqa: E402
+from latchjax.core.model import init_head, model_loss  # noqa: E402
 from latchjax.core.vocabulary import SettingsError  # noqa: E402
 from latchjax.rundir.files import load_params, save_params  # noqa: E402
 from latchjax.sweep.config import SweepConfig  # noqa: E402
@@ -88,6 +90,7 @@ def test_a_sweep_trains_an_equinox_gru_on_the_latch_task_one_row_per_seed(tmp_pa
     np.testing.assert_array_equal(loaded["equinox.GRUCell"][5]["cell"]["weight_hh"], trained["weight_hh"])
 
 
+@pytest.mark.integration
 def test_equinox_lstm_cell_works_with_its_h_c_carry():
     cell = lstm(3)
     assert isinstance(cell, Cell) and cell.name == "equinox.LSTMCell" and cell.units == 3
@@ -105,9 +108,28 @@ def test_equinox_lstm_cell_works_with_its_h_c_carry():
     x = jax.random.normal(jax.random.key(1), (4, 20, 2))
     ours, reference = run_both(cell, params, torch_lstm, theirs, x)
     np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-6)
-    # and it trains in a sweep (a gradient step through the tuple carry)
-    result = run_sweep(SweepConfig(cells=(cell,), lengths=(4,), seeds=2, epochs=1, samples=64, length_buckets=1))
-    assert np.all(np.isfinite(result.metrics["train_loss"]))
+    # and it trains in a sweep beside latchjax's own LSTM (a gradient step through the tuple carry)
+    result = run_sweep(SweepConfig(cells=("lstm", cell), lengths=(4,), seeds=2, epochs=1, samples=64,
+                                   length_buckets=1))
+    assert result.coords["cell"] == ["lstm", "equinox.LSTMCell"]
+    assert np.all(np.isfinite(result.metrics["train_loss"])) and not result.diverged.any()
+
+
+def test_forward_mode_gradients_of_an_equinox_cell_match_backprop():
+    # --gradient forward (RTRL) differentiates a cell through its step: the tuple carry and the named parameters
+    cell = lstm(2)
+    k_cell, k_head, k_x, k_y = jax.random.split(jax.random.key(3), 4)
+    params = {"cell": cell.init(k_cell, 1), "head": init_head(k_head, cell, "sigmoid")}
+    x = jax.random.normal(k_x, (6, 9, 1))
+    y = jax.random.bernoulli(k_y, 0.5, (6,)).astype(jnp.int32)
+    weight = jnp.ones(6)
+    (loss, _), grads = jax.jit(lambda: forward_value_and_grad(cell, "sigmoid", params, x, y, weight, 2))()
+    (want, _), expected = jax.value_and_grad(lambda p: model_loss(cell, "sigmoid", p, x, y, weight, 2),
+                                             has_aux=True)(params)
+    np.testing.assert_allclose(loss, want, rtol=1e-5)
+    assert jax.tree.structure(grads) == jax.tree.structure(expected)
+    for got, ref in zip(jax.tree.leaves(grads), jax.tree.leaves(expected)):
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
 
 
 def test_a_bad_input_is_refused_in_one_line():

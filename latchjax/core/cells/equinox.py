@@ -68,7 +68,7 @@ class _Skeleton:
             try:
                 out = eqx.filter_eval_shape(lambda key, h: cell.make(key, n_in)(jnp.zeros((n_in,), jnp.float32), h),
                                             jax.random.key(0), state)
-            except Exception:  # noqa: BLE001 - the cell refuses this state; try the next
+            except Exception:  # the cell refuses this state: try the next
                 continue
             if jax.tree.structure(out) == jax.tree.structure(state) and all(
                     o.shape == jnp.shape(s) for o, s in zip(jax.tree.leaves(out), jax.tree.leaves(state))):
@@ -126,7 +126,7 @@ class EquinoxCell:
             raise ValueError(f"EquinoxCell: unknown flavor {self.flavor!r}; allowed: {', '.join(FLAVORS)}")
         try:
             module = eqx.filter_eval_shape(self.make, jax.random.key(0), 1)
-        except Exception as err:  # noqa: BLE001 - the factory's own error, in one line
+        except Exception as err:  # the factory's own error, in one line
             first = str(err).strip().splitlines()[0] if str(err).strip() else ""
             raise TypeError(f"EquinoxCell: make(key, n_in) failed ({type(err).__name__}: {first}); "
                             f"expected a factory like {EXAMPLE}") from None
