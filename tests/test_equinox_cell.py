@@ -140,6 +140,8 @@ def test_a_bad_input_is_refused_in_one_line():
         (lambda: EquinoxCell(lambda key: module), TypeError, "make(key, n_in) failed"),
         (lambda: EquinoxCell(lambda key, n_in: jnp.zeros(3)), TypeError, "not an equinox.Module"),
         (lambda: EquinoxCell(lambda key, n_in: eqx.nn.Linear(n_in, 2, key=key)), TypeError, "hidden_size"),
+        (lambda: EquinoxCell(lambda key, n_in: eqx.nn.GRUCell(n_in, 2, key=key), initial_state=lambda u: 0.0),
+         ValueError, "initial_state"),
         (lambda: make_cell(module), ValueError, "EquinoxCell(lambda key, n_in"),
         (lambda: SweepConfig(cells=("lstm", module)), SettingsError, "one draw of parameters"),
     ]

@@ -52,7 +52,8 @@ class _Skeleton:
             raise ValueError(f"EquinoxCell: {type(abstract).__name__} holds arrays of dtype {other[0].dtype}, "
                              f"which would not train; only floating-point parameters are supported")
         paths, self.treedef = jax.tree_util.tree_flatten_with_path(dynamic)
-        self.names = [".".join(_key_name(e) for e in path) or "param" for path, _ in paths]
+        # "/" would nest in params.npz
+        self.names = [".".join(_key_name(e) for e in path).replace("/", "_") or "param" for path, _ in paths]
         if len(set(self.names)) != len(self.names):  # e.g. a dict keyed 1 beside a list index 1
             self.names = [f"{i}:{name}" for i, name in enumerate(self.names)]
         self.state = self._zero_state(cell, n_in, int(abstract.hidden_size))
@@ -73,6 +74,8 @@ class _Skeleton:
             if jax.tree.structure(out) == jax.tree.structure(state) and all(
                     o.shape == jnp.shape(s) for o, s in zip(jax.tree.leaves(out), jax.tree.leaves(state))):
                 return state
+        if cell.initial_state is not None:
+            raise ValueError("EquinoxCell: the cell does not map initial_state(hidden_size) to a state of its shape")
         raise ValueError("EquinoxCell: cannot find the cell's state (neither h nor (h, c) of hidden_size zeros "
                          "maps to itself); pass initial_state=lambda units: <one example's zero state>")
 
@@ -139,6 +142,7 @@ class EquinoxCell:
                             f"RNN cell latchjax can size a head for")
         object.__setattr__(self, "_class", type(module).__name__)
         object.__setattr__(self, "_units", int(module.hidden_size))
+        self.skeleton(1)  # its parameters and state are understood (one line if not), before any sweep starts
 
     @property
     def name(self) -> str:
