@@ -15,7 +15,7 @@ This face holds what a study needs; everything else is one import deeper.
 """
 
 from latchjax import compat
-from latchjax.core.cells import Cell, FlaxCell, Recurrence, RNNCell, make_cell
+from latchjax.core.cells import Cell, EquinoxCell, FlaxCell, Recurrence, RNNCell, make_cell
 from latchjax.core.optim import keras_adam, torch_adam
 from latchjax.core.scan import masked_scan
 from latchjax.core.stats import km_median, wilson_interval
@@ -32,7 +32,8 @@ KerasCell = RNNCell  # the name before the torch flavour existed (0.1); not used
 __version__ = "0.2.0"
 
 __all__ = [
-    "Cell", "FlaxCell", "Recurrence", "RNNCell", "KerasCell", "make_cell", "keras_adam", "torch_adam", "masked_scan",
+    "Cell", "FlaxCell", "EquinoxCell", "Recurrence", "RNNCell", "KerasCell", "make_cell", "keras_adam", "torch_adam",
+    "masked_scan",
     "wilson_interval", "TASKS", "Task", "bit_relay", "latch", "make_task", "load", "load_dataset", "QUESTION_LENGTHS",
     "SweepConfig", "SweepResult", "run_sweep", "train_cell", "train_one", "Data", "Hparams", "make_train",
     "TaskSpec", "Output", "Sequences", "Accuracy", "AbsError", "NoErrors", "LossRatio", "km_median",

@@ -36,7 +36,7 @@ def upgrade_config(config: dict[str, Any]) -> dict[str, Any]:
 def cell_info_from_name(name: str, units: int = 1, flavor: str = "keras2") -> dict[str, Any]:
     """The :func:`~latchjax.sweep.results.cell_info` of a cell known only by its name, with the run's ``units``
     and ``flavor`` (a spec such as ``lstm:units=10`` sets its own). A name that is no cell spec (e.g.
-    ``flax.GRUCell``) is taken as a cell without a forget bias."""
+    ``flax.GRUCell``, ``equinox.GRUCell``) is taken as a cell without a forget bias."""
     try:
         return cell_info(make_cell(name, units, flavor))
     except ValueError:

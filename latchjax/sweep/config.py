@@ -84,7 +84,8 @@ class SweepConfig:
 
     ``cells`` holds names or specs (``srnn``, ``lstm``, ``gru``, ``janet:flavor=torch``, ...; see
     :func:`~latchjax.core.cells.spec.parse_cell`), :class:`~latchjax.core.cells.rnn.RNNCell` /
-    :class:`~latchjax.core.cells.flax.FlaxCell` objects or Flax cells. ``task`` is a name or a function
+    :class:`~latchjax.core.cells.flax.FlaxCell` objects, Flax cells or
+    :class:`~latchjax.core.cells.equinox.EquinoxCell` objects. ``task`` is a name or a function
     ``(key, n, length) -> (x, y)``, ``task_kwargs`` its options. ``optimizer`` is ``"flavor"`` (each
     cell's flavour's Adam: Keras's for ``keras2``/``keras3``, PyTorch's for ``torch``), a name in
     :data:`latchjax.core.optim.OPTIMIZERS` or a factory ``lr -> optax transformation``; ``lrs`` and

@@ -26,8 +26,9 @@ MIN_HORIZON_LENGTHS = 3
 
 
 def cell_info(cell) -> dict[str, Any]:
-    """What a result records about a cell (an ``RNNCell``, ``KerasCell``, ``FlaxCell``...): its ``kind``
-    (a Flax cell: its name), ``flavor``, ``units`` and ``has_forget_bias``."""
+    """What a result records about a cell (an ``RNNCell``, ``KerasCell``, ``FlaxCell``, ``EquinoxCell``...): its
+    ``kind`` (a Flax or Equinox cell: its name, ``flax.GRUCell``, ``equinox.LSTMCell``), ``flavor``, ``units`` and
+    ``has_forget_bias``."""
     return {"kind": str(getattr(cell, "kind", cell.name)), "flavor": str(cell.flavor), "units": int(cell.units),
             "has_forget_bias": bool(cell.has_forget_bias)}
 

@@ -7,7 +7,7 @@ Every recurrence is a :class:`Recurrence`, a small immutable object with the sha
 * ``output(carry) -> h`` is what a read-out sees.
 
 A :class:`Cell` (what sweeps train: :class:`~latchjax.core.cells.RNNCell`,
-:class:`~latchjax.core.cells.FlaxCell`) is a recurrence that also draws its own parameters
+:class:`~latchjax.core.cells.FlaxCell`, :class:`~latchjax.core.cells.EquinoxCell`) is a recurrence that also draws its own parameters
 (``init(key, n_in, forget_bias=None) -> params``), knows its ``units``, ``flavor``, ``name`` and whether it
 ``has_forget_bias``, and can put a new output into a carry (``with_output(carry, h) -> carry``). Bengio's
 latch (:class:`latchjax.studies.bengio.MinimalLatch`) and the nets of random guessing

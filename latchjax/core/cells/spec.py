@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+from latchjax.core.cells.equinox import EXAMPLE, EquinoxCell
 from latchjax.core.cells.flax import FlaxCell
 from latchjax.core.cells.kinds import ALL_KINDS, KINDS, ZOO_KINDS
 from latchjax.core.cells.protocol import Cell
@@ -15,7 +17,7 @@ SPEC_OPTIONS = ("units", "flavor", "gate", "rec", "chrono", "uc", "bz", "reset_a
 
 def uses_forget_bias(name: str) -> bool:
     """Whether the cell a results name stands for has a forget bias to set (a name that is no cell spec,
-    such as ``flax.GRUCell``, uses its own initialisers: no). Cells without one are the same model at
+    such as ``flax.GRUCell`` or ``equinox.GRUCell``, uses its own initialisers: no). Cells without one are the same model at
     every forget-bias value of a sweep."""
     try:
         return make_cell(name).has_forget_bias
@@ -62,14 +64,21 @@ def make_cell(cell: str | Cell, units: int = 1, flavor: str = "keras2") -> Cell:
     """Turn a cell name or spec (see :func:`parse_cell`) into an :class:`RNNCell`; pass cell
     objects through unchanged.
 
-    Anything with ``features`` and ``initialize_carry`` (a Flax cell) is wrapped in :class:`FlaxCell`.
+    Anything with ``features`` and ``initialize_carry`` (a Flax cell) is wrapped in :class:`FlaxCell`. An
+    Equinox module is refused: it is one draw of parameters, and each seed needs its own, so an Equinox cell
+    comes as an :class:`~latchjax.core.cells.equinox.EquinoxCell` of a factory.
     """
-    if isinstance(cell, (RNNCell, ZooCell, FlaxCell)):
+    if isinstance(cell, (RNNCell, ZooCell, FlaxCell, EquinoxCell)):
         return cell
     if isinstance(cell, str):
         return parse_cell(cell, units, flavor)
     if hasattr(cell, "initialize_carry") and hasattr(cell, "features"):
         return FlaxCell(cell)
+    eqx = sys.modules.get("equinox")  # an Equinox module can only exist once equinox is imported
+    if eqx is not None and isinstance(cell, eqx.Module):
+        raise ValueError(f"cell: an Equinox module ({type(cell).__name__}) holds one draw of parameters; give "
+                         f"a factory that draws one per seed: {EXAMPLE}")
     raise ValueError(
-        f"cell: expected one of {', '.join(ALL_KINDS)}, an RNNCell/ZooCell/FlaxCell or a Flax RNN cell, got {cell!r}"
+        f"cell: expected one of {', '.join(ALL_KINDS)}, an RNNCell/ZooCell/FlaxCell/EquinoxCell or a Flax RNN cell, "
+        f"got {cell!r}"
     )
