@@ -120,3 +120,37 @@ def test_separability_is_the_fisher_distance_of_the_final_states():
         expected = np.sqrt(d @ np.linalg.solve(cov, d))
         assert float(separability(cell, p, x, y)) == pytest.approx(expected, rel=1e-4)
     assert expected > 0.1
+
+
+@pytest.mark.integration
+def test_explain_dynamics_writes_attractors_separability_and_the_parameters_through_training(tmp_path):
+    """``explain --dynamics``: explain.csv gains n_stable_final, saddle_final and dprime0 (the values the functions
+    give for those models); with --snapshots dynamics.csv has a row per model and epoch, λ and every parameter of a
+    one-unit cell by name, its last epoch's forget bias the trained one. Without the flag explain is unchanged."""
+    import csv
+
+    from latchjax.cli import run
+    from latchjax.rundir.files import load_params
+
+    out = tmp_path / "run"
+    assert run(["sweep", "--task", "latch", "--cells", "srnn,lstm", "--lengths", "5,8", "--seeds", "3", "--epochs",
+                "3", "--samples", "120", "--lr", "0.05", "--snapshots", "--quiet", "--out", str(out)]) == 0
+    assert run(["explain", str(out)]) == 0
+    plain = (out / "explain.csv").read_text()
+    assert "dprime0" not in plain and not (out / "dynamics.csv").exists()
+    assert run(["explain", str(out), "--dynamics"]) == 0
+    with open(out / "explain.csv") as f:
+        rows = list(csv.DictReader(f))
+    with open(out / "dynamics.csv") as f:
+        dyn = list(csv.DictReader(f))
+    assert len(dyn) == 2 * 2 * 3 * 3  # cells x lengths x seeds x epochs
+    params = load_params(out / "params.npz")
+    last = [r for r in dyn if r["cell"] == "lstm" and r["length"] == "8" and r["seed"] == "2" and r["round"] == "3"]
+    assert float(last[0]["cell.bias[f]"]) == pytest.approx(float(params["lstm"][8]["cell"]["bias"][2, 1]), rel=1e-5)
+    lstm = [r for r in rows if r["cell"] == "lstm" and r["length"] == "8"]
+    final = jax.tree.map(jnp.asarray, params["lstm"][8]["cell"])
+    cell = RNNCell("lstm", 1, "keras2")
+    found = landscape_of_attractors(cell, final, n_in=1)
+    assert [float(r["n_stable_final"]) for r in lstm] == found["n_stable"].tolist()
+    assert all(float(r["dprime0"]) > 0 for r in rows)
+

@@ -112,10 +112,13 @@ def cell_features(cell: Any, cfg: SweepConfig, final_params: Any | None = None) 
 
 
 def explain_run(result: SweepResult, cfg: SweepConfig, threshold: float,
-                params: dict[str, dict[int, Any]] | None = None) -> dict[str, np.ndarray]:
+                params: dict[str, dict[int, Any]] | None = None,
+                extra: dict[str, dict[str, np.ndarray]] | None = None) -> dict[str, np.ndarray]:
     """The explain table of a run: one entry per model in the order of ``results.csv`` (cell, length, lr,
     forget_bias, seed), as columns (NumPy arrays). ``params[cell][length]`` are the trained parameters
-    (``store.load_params``); gate columns a cell does not have are NaN."""
+    (``store.load_params``); gate columns a cell does not have are NaN. ``extra[cell]`` adds features of the
+    same shape as :func:`cell_features`' (``explain --dynamics``: :func:`latchjax.analysis.learning.dynamics_features`),
+    as columns after the base features."""
     c = result.coords
     success = result.success(threshold)
     val_acc = result.final("val_acc")
@@ -127,9 +130,11 @@ def explain_run(result: SweepResult, cfg: SweepConfig, threshold: float,
         final = None
         if params is not None and name in params:
             final = jax.tree.map(lambda *a: np.stack(a), *[params[name][n] for n in cfg.lengths])
-        per_cell.append((cell, len(forget_bias_values(cfg, cell)), cell_features(cell, cfg, final)))
+        features = cell_features(cell, cfg, final) | (extra or {}).get(name, {})
+        per_cell.append((cell, len(forget_bias_values(cfg, cell)), features))
     gate_keys = sorted({k for _, _, f in per_cell for k in f if k.startswith("gate_")})
-    columns = (*ID_COLUMNS, "success", "val_acc", *BASE_FEATURES, *gate_keys,
+    extra_keys = list(dict.fromkeys(k for features in (extra or {}).values() for k in features))
+    columns = (*ID_COLUMNS, "success", "val_acc", *BASE_FEATURES, *extra_keys, *gate_keys,
                *[alias for key, alias in GATE_ALIASES.items() if f"gate_{key}0" in gate_keys])
     rows: dict[str, list] = {k: [] for k in columns}
     n_seeds = len(c["seed"])
@@ -139,7 +144,7 @@ def explain_run(result: SweepResult, cfg: SweepConfig, threshold: float,
         values = {"cell": c["cell"][idx[0]], "flavor": info[idx[0]]["flavor"], "units": info[idx[0]]["units"],
                   "length": c["length"][idx[1]], "lr": c["lr"][idx[2]], "forget_bias": c["forget_bias"][idx[3]],
                   "seed": c["seed"][idx[4]], "success": bool(success[idx]), "val_acc": float(val_acc[idx])}
-        for key in (*BASE_FEATURES, *gate_keys):
+        for key in (*BASE_FEATURES, *extra_keys, *gate_keys):
             values[key] = float(features[key][idx[1], model]) if key in features else np.nan
         for key, alias in GATE_ALIASES.items():
             if alias in rows:

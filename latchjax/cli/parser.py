@@ -149,6 +149,10 @@ def build_parser() -> _Parser:
     add_run_dir(explain, figures=True)
     explain.add_argument("--features", help="features for explain_summary.csv (comma-separated; default: all)")
     explain.add_argument("--boots", type=int, default=1000, help="bootstrap resamples for the AUC intervals")
+    explain.add_argument("--dynamics", action="store_true",
+                         help="also: the trained models' stable zero-input fixed points and saddle, the untrained "
+                         "models' class separability d' (explain.csv), and with snapshots (sweep --snapshots) lambda "
+                         "and the parameters after every round (dynamics.csv)")
     explain.set_defaults(func=runs.cmd_explain)
 
     compare = sub.add_parser("compare", help="paired comparison of two cells, lrs or forget biases of a run "

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latchjax.analysis import compare, diagnostics, explain
+from latchjax.analysis import compare, diagnostics, explain, learning
 from latchjax.core.tasks.output import task_name
 from latchjax.core.vocabulary import SettingsError
 from latchjax.rundir import plots
@@ -95,11 +95,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     cfg = run_settings(args.dir, result, config)
     params = load_params(params_path(args.dir), result, cfg)
     tables = [args.dir / "explain.csv", args.dir / "explain_summary.csv"]
+    snapshots = None
+    if args.dynamics and (args.dir / "snapshots.npz").is_file():
+        snapshots = load_params(args.dir / "snapshots.npz")
+        tables.append(args.dir / "dynamics.csv")
     for path in tables:
         check_destination(path, "explain")
     check_destination(args.dir / "figures", "explain", directory=True)
     t0 = time.perf_counter()
-    table = explain.explain_run(result, cfg, config["threshold"], params)
+    extra = learning.dynamics_features(result, cfg, params) if args.dynamics else None
+    table = explain.explain_run(result, cfg, config["threshold"], params, extra)
     seconds = time.perf_counter() - t0
     features = explain.feature_names(table)
     if args.features is not None:
@@ -116,6 +121,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     summary = [[fmt(v) for v in row] for row in explain.summary_rows(table, features, args.boots)]
     files: dict[Path, bytes | str] = {tables[0]: csv_text(tuple(table), rows),
                                       tables[1]: csv_text(explain.SUMMARY_COLUMNS, summary)}
+    if snapshots is not None:
+        columns, dyn_rows = learning.dynamics_rows(result, cfg, snapshots)
+        files[tables[2]] = csv_text(tuple(columns), [[fmt(v) for v in row] for row in dyn_rows])
     files |= rendered(lambda tmp: plots.draw_explain(table, tmp, args.format, plots.run_title(config)),
                       args.dir / "figures")
     write_files(files, "explain")

@@ -31,7 +31,8 @@ def _figures(prefix: str, *stems: str) -> tuple[str, ...]:
 # the files each command writes into its directory (fnmatch patterns on paths relative to it)
 OUTPUTS: dict[str, tuple[str, ...]] = {
     "sweep": ("config.json", "meta.json", "results.npz", "params.npz", "snapshots.npz", "results.csv", "history.csv", "summary.csv",
-              "horizons.csv", "explain.csv", "explain_summary.csv", "chunks/*.npz", "diagnostics/gradient_norms.npz",
+              "horizons.csv", "explain.csv", "explain_summary.csv", "dynamics.csv", "chunks/*.npz",
+              "diagnostics/gradient_norms.npz",
               *_figures("figures/", "success_frequency", "mean_val_acc", "val_acc_distribution", "success_vs_lambda0",
                         "success_aligned_vs_reversed", "success_vs_sequences"),
               *_figures("diagnostics/", "gradient_norms", "trajectories", "fixed_points")),
