@@ -67,7 +67,8 @@ def run_initial_params(cfg: SweepConfig, cell: Any) -> list[Any]:
     seed) flattened. The trainer draws them with the same function (:func:`latchjax.sweep.trainer.initial_params`)
     and the same keys, so they are exactly what it started from."""
     cell = make_cell(cell, cfg.units, cfg.flavor)
-    keys, _, fbs = model_grid(cfg, cell)
+    grid = model_grid(cfg, cell)
+    keys, fbs = grid.key, grid.forget_bias
     n_in, max_length = cfg.resolved.n_in, max(cfg.lengths)
     per_model = jax.vmap(lambda key, fb, length: initial_params(cell, cfg, key, fb, n_in, length, max_length),
                          in_axes=(0, 0, None))
@@ -84,7 +85,8 @@ def cell_features(cell: Any, cfg: SweepConfig, final_params: Any | None = None) 
     ``rest_residual_final`` are NaN without it).
     """
     cell = make_cell(cell, cfg.units, cfg.flavor)
-    keys, _, fbs = model_grid(cfg, cell)
+    grid = model_grid(cfg, cell)
+    keys, fbs = grid.key, grid.forget_bias
     n_in, max_length = cfg.resolved.n_in, max(cfg.lengths)
     lengths = jnp.asarray(cfg.lengths)
     prototypes = has_prototypes(cfg.task)

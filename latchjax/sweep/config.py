@@ -22,12 +22,7 @@ from latchjax.core.cells import FLAVORS, Cell, make_cell
 from latchjax.core.data import SPLITS
 from latchjax.core.optim import OPTIMIZERS
 from latchjax.core.tasks import TASK_OPTIONS, TASKS, Task, make_task
-from latchjax.core.tasks.output import (
-    Output,
-    Rule,
-    task_output,
-    task_rule,
-)
+from latchjax.core.tasks.output import Output, Rule, task_output, task_rule
 from latchjax.core.tasks.prototypes import has_prototypes
 from latchjax.core.vocabulary import Checks, Setting, SettingsError, setting, settings_of
 from latchjax.sweep.checks import (
@@ -91,7 +86,8 @@ class SweepConfig:
     :data:`latchjax.core.optim.OPTIMIZERS` or a factory ``lr -> optax transformation``; ``lrs`` and
     ``forget_biases`` are grids trained side by side in the same program (default forget bias: the
     flavour's, 1 for Keras, PyTorch's random draw for torch). ``seeds`` is the number of repeats; repeat
-    ``i`` uses ``fold_in(key(seed), i)`` for its initialisation and shuffles, whatever else is in the sweep.
+    ``i`` uses ``fold_in(key(seed), i)`` for its initialisation and shuffles (``fold_in(key(shuffle_seed), i)`` for
+    its shuffles where that is given), whatever else is in the sweep.
 
     ``head_init``: ``random`` (the framework's draw), or ``aligned`` / ``reversed``: after the draw the
     head's class difference is flipped where needed so that the task's noiseless prototypes start
@@ -138,6 +134,9 @@ class SweepConfig:
     seed: int = field(default=0, metadata=setting(
         "seed", int, "base random seed (initialisation, shuffles and data)"))
     data_seed: int = 0
+    shuffle_seed: int | None = field(default=None, metadata=setting(
+        "shuffle_seed", int, "base seed of the minibatch order alone: repeat i shuffles with fold_in(key(shuffle_seed), "
+        "i) and keeps its initialisation (a shuffle-only control)", shown="--seed's"))
     length_buckets: int | None = field(default=None, metadata=setting(
         "buckets", int, "length buckets, one compile each", shown="3 on CPU, 1 on GPU"))
     unroll: int | None = field(default=None, metadata=setting(
@@ -220,6 +219,10 @@ class SweepConfig:
             check.integer(name)
         check.seed("seed")
         check.seed("data_seed")
+        if self.shuffle_seed is not None:
+            check.seed("shuffle_seed")
+            check.need(not self.online, "shuffle_seed", "online data has no shuffle: every minibatch is drawn fresh "
+                       "from the data stream")
         check.choice("split", SPLITS)
         check.choice("head", HEADS)
         check.choice("head_init", HEAD_INITS)
@@ -384,8 +387,8 @@ def to_settings(cfg: SweepConfig) -> dict[str, Any]:
     unused = OFFLINE_ONLY if cfg.online else ONLINE_ONLY
     for s in SETTINGS.values():
         if s.name in unused or (s.name in ("stop_at_success", "snapshots") and not getattr(cfg, s.name)) or (
-                s.name == "train" and cfg.train == "all"):  # what every run before these options did: not written
-            continue
+                s.name == "train" and cfg.train == "all") or (s.name == "shuffle_seed" and cfg.shuffle_seed is None):
+            continue  # what every run before these options did: not written
         if s.fields:
             value = getattr(cfg, s.fields[0])
             out[s.name] = [v.item() if isinstance(v, np.generic) else v for v in value] if s.is_list else value

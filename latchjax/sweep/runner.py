@@ -35,6 +35,7 @@ from latchjax.sweep.trainer import (
     make_train,
     metric_names,
     model_grid,
+    model_keys,
 )
 
 Progress = Callable[[str, dict], None]
@@ -256,7 +257,7 @@ def train_one(cfg: SweepConfig, cell: Cell | str, length: int, seed: int, lr: fl
     axes = data_axes(cfg, data)  # the leaves with a model axis after the length axis: this model's own
     data = Data(*(None if a is None else a[0, 0] if axes is not None and getattr(axes, name) == 0 else a[0]
                   for name, a in data._asdict().items()))._replace(length=length)
-    hparams = Hparams(jax.random.fold_in(jax.random.key(cfg.seed), seed),
-                      jnp.float32(cfg.lrs[0] if lr is None else lr),
-                      jnp.float32(cfg.forget_biases[0] if forget_bias is None else forget_bias))
+    hparams = Hparams(model_keys(cfg.seed, [seed])[0], jnp.float32(cfg.lrs[0] if lr is None else lr),
+                      jnp.float32(cfg.forget_biases[0] if forget_bias is None else forget_bias),
+                      None if cfg.shuffle_seed is None else model_keys(cfg.shuffle_seed, [seed])[0])
     return jax.tree.map(np.asarray, jax.jit(make_train(cell, cfg, length if cfg.online else None))(hparams, data))

@@ -48,11 +48,13 @@ def metric_names(cfg: SweepConfig) -> tuple[str, ...]:
 
 class Hparams(NamedTuple):
     """What differs between the models of one program: the random key (initialisation and shuffles),
-    the learning rate and the forget-gate bias."""
+    the learning rate and the forget-gate bias; ``shuffle_key``, where given (``cfg.shuffle_seed``), shuffles
+    instead of ``key``."""
 
     key: jax.Array
     lr: jax.Array
     forget_bias: jax.Array
+    shuffle_key: jax.Array | None = None
 
 
 class Data(NamedTuple):
@@ -211,7 +213,8 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
             train_loss, train_acc = jnp.sum(losses * sizes) / seen, jnp.sum(accs * sizes) / seen
         else:
             weights = jnp.concatenate([jnp.ones(n_train), jnp.zeros(n_pad)]).reshape(n_steps, batch)
-            order = epoch_order(hparams.key, index, cfg.epochs, n_train, batch)
+            shuffle_key = hparams.key if hparams.shuffle_key is None else hparams.shuffle_key
+            order = epoch_order(shuffle_key, index, cfg.epochs, n_train, batch)
             state, (losses, accs) = jax.lax.scan(minibatch, state, (order, weights))
             sizes = weights.sum(axis=1)
             train_loss = jnp.sum(losses * sizes) / n_train  # Keras's running mean over the epoch
@@ -325,6 +328,12 @@ def model_grid(cfg: SweepConfig, cell: Cell) -> Hparams:
     fbs = forget_bias_values(cfg, cell)
     grid = np.meshgrid(np.arange(len(cfg.lrs)), np.arange(len(fbs)), np.arange(cfg.seeds), indexing="ij")
     lr_idx, fb_idx, seed_idx = (g.ravel() for g in grid)
-    base = jax.random.key(cfg.seed)
-    keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(jnp.asarray(seed_idx))
-    return Hparams(keys, np.asarray(cfg.lrs, np.float32)[lr_idx], np.asarray(fbs, np.float32)[fb_idx])
+    return Hparams(model_keys(cfg.seed, seed_idx), np.asarray(cfg.lrs, np.float32)[lr_idx],
+                   np.asarray(fbs, np.float32)[fb_idx],
+                   None if cfg.shuffle_seed is None else model_keys(cfg.shuffle_seed, seed_idx))
+
+
+def model_keys(seed: int, repeats: Any) -> jax.Array:
+    """Repeat ``i``'s key, ``fold_in(key(seed), i)``, for each of ``repeats``."""
+    base = jax.random.key(seed)
+    return jax.vmap(lambda s: jax.random.fold_in(base, s))(jnp.asarray(repeats))
