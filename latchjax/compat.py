@@ -22,7 +22,7 @@ from typing import Any
 from latchjax.core.cells import RNNCell
 from latchjax.rundir.files import atomic_write
 from latchjax.rundir.tables import table_texts
-from latchjax.sweep.config import from_settings
+from latchjax.sweep.settings import from_settings
 
 MOVED: dict[str, tuple[str, ...]] = {
     "latchjax.scan": ("latchjax.core.scan",),
@@ -36,7 +36,8 @@ MOVED: dict[str, tuple[str, ...]] = {
     "latchjax.kinds": ("latchjax.core.cells", "latchjax.core.cells.common"),
     "latchjax.tasks": ("latchjax.core.tasks",),
     "latchjax.prototypes": ("latchjax.core.tasks.prototypes",),
-    "latchjax.config": ("latchjax.sweep.config", "latchjax.core.vocabulary"),
+    "latchjax.config": ("latchjax.sweep.config", "latchjax.sweep.settings", "latchjax.core.vocabulary",
+                        "latchjax.core.tasks"),
     "latchjax.settings": ("latchjax.sweep.settings", "latchjax.core.vocabulary", "latchjax.sweep.config",
                           "latchjax.rundir.upgrade", "latchjax.compat"),
     "latchjax.trainer": ("latchjax.sweep.trainer", "latchjax.sweep.compiler"),

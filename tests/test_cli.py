@@ -13,9 +13,8 @@ import latchjax
 from latchjax import SweepConfig
 from latchjax.cli import run
 from latchjax.rundir.load import load_result
-from latchjax.sweep.config import from_settings
 from latchjax.sweep.plan import data_bytes
-from latchjax.sweep.settings import presets, resolve
+from latchjax.sweep.settings import from_settings, presets, resolve
 
 pytestmark = pytest.mark.integration  # the command line, end to end
 

@@ -7,8 +7,7 @@ import re
 import pytest
 
 from latchjax.cli import run
-from latchjax.sweep.config import from_settings
-from latchjax.sweep.settings import presets, resolve
+from latchjax.sweep.settings import from_settings, presets, resolve
 
 pytestmark = pytest.mark.integration  # the presets, each run end to end
 

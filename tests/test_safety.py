@@ -22,8 +22,9 @@ from latchjax.cli import run
 from latchjax.rundir.claim import OUTPUTS, REPLACED, owner, written_by
 from latchjax.rundir.sweepdir import SweepDir, read_config
 from latchjax.sweep.checks import chance_of_passing
-from latchjax.sweep.config import SweepConfig, to_settings
+from latchjax.sweep.config import SweepConfig
 from latchjax.sweep.runner import run_sweep
+from latchjax.sweep.settings import to_settings
 from latchjax.sweep.trainer import DIVERGED_LOSS
 
 TINY = ["--cells", "srnn,lstm", "--lengths", "5", "--seeds", "2", "--samples", "200", "--epochs", "1", "--quiet"]

@@ -66,7 +66,8 @@ def test_a_shuffle_seed_is_a_setting_of_the_run_and_online_data_refuses_it(tmp_p
     assert run(["sweep", "--cells", "srnn", "--lengths", "4", "--seeds", "2", "--epochs", "1", "--samples", "64",
                 "--shuffle-seed", "7", "--quiet", "--out", str(out)]) == 0
     assert json.loads((out / "config.json").read_text())["shuffle_seed"] == 7
-    from latchjax.sweep.config import SweepConfig, from_settings, to_settings
+    from latchjax.sweep.config import SweepConfig
+    from latchjax.sweep.settings import from_settings, to_settings
 
     assert "shuffle_seed" not in to_settings(SweepConfig())  # earlier runs' config.json unchanged
     assert from_settings(json.loads((out / "config.json").read_text())).shuffle_seed == 7

@@ -26,8 +26,9 @@ from latchjax.core.tasks.hs97 import (
 from latchjax.core.tasks.jaeger01 import DELAYS, memory_capacity
 from latchjax.core.tasks.output import as_sequences, task_baseline
 from latchjax.core.vocabulary import SettingsError
-from latchjax.sweep.config import SweepConfig, from_settings
+from latchjax.sweep.config import SweepConfig
 from latchjax.sweep.runner import run_sweep
+from latchjax.sweep.settings import from_settings
 
 N = 20000  # rows for the statistics: a proportion's standard error is at most 0.0035
 

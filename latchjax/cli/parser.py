@@ -14,7 +14,7 @@ from latchjax.cli import sweep as sweep_command
 from latchjax.core.vocabulary import Setting, SettingsError, flag, settings_of
 from latchjax.studies.bengio import BengioConfig
 from latchjax.studies.guessing import GuessConfig
-from latchjax.sweep.config import SETTINGS
+from latchjax.sweep.settings import SETTINGS
 
 FORMATS = ("png", "svg", "pdf")
 

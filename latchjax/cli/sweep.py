@@ -1,7 +1,7 @@
 """``latchjax sweep``: resolve the settings once, plan, open the run directory, train its chunks, write its files.
 
 A new sweep's settings are resolved into one :class:`~latchjax.sweep.config.SweepConfig` and one plan before
-anything is written; ``config.json`` is written from them (:func:`~latchjax.sweep.config.to_settings`) and the
+anything is written; ``config.json`` is written from them (:func:`~latchjax.sweep.settings.to_settings`) and the
 same ``(run, cfg, plan)`` are used to the end. ``--resume DIR`` rebuilds them from ``DIR/config.json``, read once.
 """
 
@@ -28,10 +28,10 @@ from latchjax.rundir.sweepdir import SweepDir
 from latchjax.rundir.tables import summary_text
 from latchjax.sweep import plan as planning
 from latchjax.sweep.compiler import enable_compilation_cache
-from latchjax.sweep.config import SETTINGS, SweepConfig, from_settings, to_settings
+from latchjax.sweep.config import SweepConfig
 from latchjax.sweep.plan import Chunk
 from latchjax.sweep.runner import collect, train_chunks
-from latchjax.sweep.settings import META_KEYS, load_preset, read_toml, resolve
+from latchjax.sweep.settings import META_KEYS, SETTINGS, from_settings, load_preset, read_toml, resolve, to_settings
 
 
 def _size(text: str | None, flag: str) -> int | None:

@@ -157,7 +157,7 @@ def run_settings(path: Path, result: SweepResult, config: dict) -> Any:
     its models from): ``config`` (``DIR/config.json``) made into settings and checked against its ``result``;
     one line (:class:`RunDirError`) naming the files where they cannot be used or do not match."""
     from latchjax.core.vocabulary import SettingsError
-    from latchjax.sweep.config import from_settings
+    from latchjax.sweep.settings import from_settings
 
     path = Path(path)
     config_path, results_path = path / "config.json", path / "results.npz"

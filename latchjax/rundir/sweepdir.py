@@ -41,8 +41,8 @@ from latchjax.rundir.load import check_config, load_result
 from latchjax.rundir.lock import RunDirError, RunLock
 from latchjax.rundir.tables import table_texts
 from latchjax.rundir.upgrade import upgrade_config
-from latchjax.sweep.config import SETTINGS
 from latchjax.sweep.results import SweepResult
+from latchjax.sweep.settings import SETTINGS
 
 
 def check_output_dir(path: Path, force: bool, command: str) -> list[str]:

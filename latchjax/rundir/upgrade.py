@@ -3,7 +3,7 @@
 * ``config.json`` (:func:`upgrade_config`): before 2026-12, values that meant "the default" were written as
   ``-1`` (``middle``), ``[]`` (``forget_bias``), ``0`` (``buckets``) or ``null``, and every task option was
   written whatever the task (``noise`` for ``parity``, which has none). Today's ``config.json`` holds every
-  value a run used; an old one becomes the settings :func:`~latchjax.sweep.config.from_settings` reads.
+  value a run used; an old one becomes the settings :func:`~latchjax.sweep.settings.from_settings` reads.
 * ``results.npz`` (:func:`upgrade_coords`): results saved before ``coords["cell_info"]`` was recorded get it
   from their cell names, with the run's ``units`` and ``flavor``.
 * ``params.npz`` (:func:`params_path`): runs from before parameters were saved have none to analyse.

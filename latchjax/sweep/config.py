@@ -3,8 +3,9 @@
 Every setting is declared once, on the :class:`SweepConfig` field it sets (its flag/TOML name, type
 and help travel in the field's metadata; its default is the field's), or, for a task's options
 (``noise``, ``middle``, ``informative``), in :data:`latchjax.core.tasks.TASK_OPTIONS` with each task's own
-default. :data:`SETTINGS` is derived from both; the TOML reader, the flags, ``--help`` and
-:func:`from_settings` are made from it, and every check lives in :meth:`SweepConfig.__post_init__`.
+default. :data:`latchjax.sweep.settings.SETTINGS` is derived from both; the TOML reader, the flags, ``--help`` and
+:func:`~latchjax.sweep.settings.from_settings` are made from it, and every check lives in
+:meth:`SweepConfig.__post_init__`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ import numpy as np
 from latchjax.core.cells import FLAVORS, Cell, make_cell
 from latchjax.core.data import SPLITS
 from latchjax.core.optim import OPTIMIZERS
-from latchjax.core.tasks import TASK_OPTIONS, TASKS, Task, make_task
+from latchjax.core.tasks import TASKS, Task, make_task
 from latchjax.core.tasks.output import Output, Rule, task_output, task_rule
 from latchjax.core.tasks.prototypes import has_prototypes
-from latchjax.core.vocabulary import Checks, Setting, SettingsError, setting, settings_of
+from latchjax.core.vocabulary import Checks, SettingsError, setting
 from latchjax.sweep.checks import (
     DEFAULT_TEST_SAMPLES,
     DEFAULT_THRESHOLD,
@@ -334,64 +335,12 @@ def task_defaults(task: str) -> dict[str, Any]:
             if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
-def _settings() -> dict[str, Setting]:
-    out = settings_of(SweepConfig)
-    out["seed"] = dataclasses.replace(out["seed"], fields=("seed", "data_seed"))  # one seed for models and data
-    for name, (kind, help) in TASK_OPTIONS.items():
-        defaults = {t: p.default for t, fn in TASKS.items() for p in inspect.signature(fn).parameters.values()
-                    if p.name == name}
-        values = ", ".join(f"{v:.4g} for {t}" if isinstance(v, float) else f"{v} for {t}"
-                           for t, v in defaults.items() if v is not None)
-        shown = f"the task's: {values}" if values else "the task's"  # bit_relay's middle: a rule, said in its help
-        out[name] = Setting(name, kind, None, help, shown=shown)
-    return out
+MOVED = ("SETTINGS", "from_settings", "to_settings")  # the vocabulary lives in latchjax.sweep.settings
 
 
-SETTINGS: dict[str, Setting] = _settings()
+def __getattr__(name: str) -> Any:
+    if name in MOVED:
+        from latchjax.sweep import settings
 
-
-def from_settings(settings: Mapping[str, Any]) -> SweepConfig:
-    """The :class:`SweepConfig` of user settings (names as in :data:`SETTINGS`; missing ones take their
-    defaults); raises :class:`~latchjax.core.vocabulary.SettingsError` naming the setting when one is out of
-    range. A task option is passed to the task only when set; one the task does not take is refused."""
-    fields: dict[str, Any] = {}
-    task_kwargs: dict[str, Any] = {}
-    task = settings.get("task", SETTINGS["task"].default)
-    takes = set(task_defaults(task)) if task in TASKS else set()
-    for s in SETTINGS.values():
-        value = settings.get(s.name, s.default)
-        if s.is_list and value is not None:
-            value = tuple(value) or None  # an empty list: the default
-        if s.fields:
-            fields.update(dict.fromkeys(s.fields, value))
-        elif value is not None and s.name in takes:
-            task_kwargs[s.name] = value
-        elif value is not None:
-            raise SettingsError(f"task {task} has no such option", s.name)
-    return SweepConfig(task_kwargs=task_kwargs, **fields)
-
-
-def to_settings(cfg: SweepConfig) -> dict[str, Any]:
-    """Every setting of ``cfg`` as users write it, resolved (what ``config.json`` holds): the inverse of
-    :func:`from_settings`. Refuses what a file cannot hold (a task, cell or optimizer given as Python objects)."""
-    if not isinstance(cfg.task, str):
-        raise SettingsError("a task given as a function cannot be written to config.json", "task")
-    if not all(isinstance(c, str) for c in cfg.cells):
-        raise SettingsError("cells given as objects cannot be written to config.json; give cell specs", "cells")
-    if not isinstance(cfg.optimizer, str):
-        raise SettingsError("an optimizer factory cannot be written to config.json", "optimizer")
-    if cfg.data_seed != cfg.seed:
-        raise SettingsError("config.json has one seed for models and data; data_seed must equal it", "seed")
-    out: dict[str, Any] = {}
-    # only what the run used: online data has no epochs, samples or split; offline data no budget or test set
-    unused = OFFLINE_ONLY if cfg.online else ONLINE_ONLY
-    for s in SETTINGS.values():
-        if s.name in unused or (s.name in ("stop_at_success", "snapshots") and not getattr(cfg, s.name)) or (
-                s.name == "train" and cfg.train == "all") or (s.name == "shuffle_seed" and cfg.shuffle_seed is None):
-            continue  # what every run before these options did: not written
-        if s.fields:
-            value = getattr(cfg, s.fields[0])
-            out[s.name] = [v.item() if isinstance(v, np.generic) else v for v in value] if s.is_list else value
-        elif s.name in cfg.task_kwargs:
-            out[s.name] = cfg.task_kwargs[s.name]
-    return out
+        return getattr(settings, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -355,7 +355,7 @@ def plain_table(runs: Path, name: str, title: str) -> None:
 def trained_models(config: dict) -> int:
     """Models a run trained (results.csv repeats a cell without a forget gate once per forget bias)."""
     from latchjax.rundir.upgrade import upgrade_config
-    from latchjax.sweep.config import from_settings
+    from latchjax.sweep.settings import from_settings
 
     cfg = from_settings(upgrade_config(config))
     per_cell = [len(cfg.forget_biases) if uses_forget_bias(c) else 1 for c in cfg.cells]
@@ -373,7 +373,7 @@ def saturated_gates(runs: Path, name: str, title: str, cut: float = 0.02) -> Non
     from latchjax.core.cells import make_cell
     from latchjax.rundir.files import load_params
     from latchjax.rundir.sweepdir import read_config
-    from latchjax.sweep.config import from_settings
+    from latchjax.sweep.settings import from_settings
 
     path = runs / name / "params.npz"
     if not path.is_file():
