@@ -159,7 +159,7 @@ def test_config_json_holds_the_values_a_run_used(tmp_path, monkeypatch, task):
     # every setting, as the run used it; a task option only where the task takes it
     assert {k for k in config if k in TASK_OPTIONS} == takes(task)
     for name, setting in SETTINGS.items():
-        if name in ONLINE_ONLY or name in ("stop_at_success", "train", "snapshots", "shuffle_seed"):  # offline, defaults: unwritten
+        if name in ONLINE_ONLY or name in ("stop_at_success", "train", "snapshots", "shuffle_seed", "labels"):  # offline, defaults: unwritten
             assert name not in config, name
         elif setting.fields:
             value = getattr(cfg, setting.fields[0])

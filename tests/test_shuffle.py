@@ -76,3 +76,42 @@ def test_a_shuffle_seed_is_a_setting_of_the_run_and_online_data_refuses_it(tmp_p
                 "--shuffle-seed", "1", "--quiet", "--out", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "online data has no shuffle" in err[0] and not bad.exists()
+
+
+def test_shuffled_labels_are_the_training_labels_apart_from_their_inputs():
+    """The random-label control: per length (and repeat) the training labels are a permutation of the task's, the
+    inputs and the validation set unchanged; a latch at T = 5 that the true labels teach to 100% then stays near
+    chance on validation (on average: an untrained SimpleRNN with an aligned read-out already reads the latch at
+    T = 5, and shuffled labels do not teach it more)."""
+    from latchjax.sweep.config import SweepConfig
+    from latchjax.sweep.runner import draw_data, run_sweep
+
+    base = dict(cells=("srnn",), lengths=(5, 8), seeds=4, epochs=6, samples=400, lrs=(0.05,))
+    true, control = SweepConfig(**base), SweepConfig(**base, labels="shuffled")
+    a, b = draw_data(true, true.lengths, None), draw_data(control, control.lengths, None)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    np.testing.assert_array_equal(a.y_val, b.y_val)
+    for i in range(2):
+        assert sorted(a.y_train[i]) == sorted(b.y_train[i]) and np.mean(a.y_train[i] == b.y_train[i]) < 0.7
+    per_seed = SweepConfig(**base | {"data": "per-seed"}, labels="shuffled")
+    d = draw_data(per_seed, per_seed.lengths, (0, 1))
+    assert not np.array_equal(d.y_train[0, 0], d.y_train[0, 1]) or not np.array_equal(d.x_train[0, 0],
+                                                                                        d.x_train[0, 1])
+    learned, shuffled = run_sweep(true), run_sweep(control)
+    assert learned.final("val_acc")[0, 0].max() == 1.0
+    assert shuffled.final("val_acc").mean() < 0.65 and np.abs(shuffled.final("train_acc") - 0.5).max() < 0.1
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("flags, message", [
+    (["--task", "adding", "--data", "online", "--budget", "640"], "online data has no fixed training labels"),
+    (["--task", "copy", "--lengths", "4"], "one class label per sequence"),
+    (["--task", "adding", "--lengths", "20"], "one class label per sequence"),
+])
+def test_shuffled_labels_refuse_what_they_cannot_shuffle(tmp_path, capsys, flags, message):
+    from latchjax.cli import run
+
+    out = tmp_path / "bad"
+    assert run(["sweep", *flags, "--labels", "shuffled", "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and not out.exists()

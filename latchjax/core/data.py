@@ -266,3 +266,12 @@ def stream_keys(data_seed: int, lengths: tuple[int, ...], repeats: tuple[int, ..
     if repeats is None:
         return jnp.stack(streams)
     return jnp.stack([jnp.stack([jax.random.fold_in(k, i) for i in repeats]) for k in streams])
+
+
+def shuffle_labels(y: np.ndarray, seed: int) -> np.ndarray:
+    """``y (..., n)`` with its last axis permuted, independently for every leading index (a length, a repeat): the
+    labels of a random-label control, apart from their inputs, with the classes' frequencies kept. The permutations
+    come from their own stream, ``default_rng([seed, 1])``, so the inputs drawn from ``seed`` are unchanged."""
+    rng = np.random.default_rng([seed, 1])
+    flat = np.asarray(y).reshape(-1, np.shape(y)[-1])
+    return np.stack([row[rng.permutation(row.size)] for row in flat]).reshape(np.shape(y))

@@ -44,6 +44,7 @@ HEAD_INITS = ("random", "aligned", "reversed")
 DATA_MODES = ("shared", "per-seed", "online", "online-per-seed")
 ONLINE_MODES = ("online", "online-per-seed")
 TRAINED = ("all", "head")
+LABELS = ("task", "shuffled")
 ONLINE_ONLY = ("budget", "eval_every", "test_samples")  # the settings of online data
 OFFLINE_ONLY = ("epochs", "samples", "split", "val_fraction")  # what online data replaces
 
@@ -168,6 +169,9 @@ class SweepConfig:
     train: str = field(default="all", metadata=setting(
         "train", str, "all (every parameter) or head (the read-out only: the recurrent cell keeps its initial "
         "parameters, a control for how much of a success is reading out an untrained latch)"))
+    labels: str = field(default="task", metadata=setting(
+        "labels", str, "task (the task's) or shuffled (the training labels permuted across sequences, apart from "
+        "their inputs: a random-label control; validation keeps the true labels)"))
     snapshots: bool = field(default=False, metadata=setting(
         "snapshots", bool, "keep every model's parameters after every epoch (online data: every evaluation) in "
         "snapshots.npz, for the learning dynamics (lambda through training)"))
@@ -231,6 +235,9 @@ class SweepConfig:
         check_online(self, check)
         check.choice("train", TRAINED)
         check.boolean("snapshots")
+        check.choice("labels", LABELS)
+        check.need(self.labels == "task" or not self.online, "labels", "online data has no fixed training labels "
+                   "to shuffle")
         check.boolean("stop_at_success")
         check.choice("gradient", GRADIENTS)
         check.choice("scan", SCAN_CHOICES)
@@ -262,6 +269,9 @@ class SweepConfig:
             check.need(has_prototypes(self.task), "head_init",
                        f"{self.head_init} needs a task with class prototypes (latch, bit_relay, two_sequence)")
         check_output(self, task, check)
+        output = task_output(task)
+        check.need(self.labels == "task" or (output.kind == "class" and not output.every), "labels",
+                   "shuffled labels need one class label per sequence (a class read at the last step)")
         check_time_loop(self, cells, task, check)
         object.__setattr__(self, "resolved", Resolved(cells, task, int(drawn.x.shape[-1]), drawn.length is not None))
         if self.online:

@@ -9,6 +9,7 @@ chunk of the plan (:mod:`latchjax.sweep.plan`), hands finished chunks to a store
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from latchjax.core.cells import Cell, make_cell
-from latchjax.core.data import ARRAYS, Dataset, make_dataset, make_test_set, stream_keys
+from latchjax.core.data import ARRAYS, Dataset, make_dataset, make_test_set, shuffle_labels, stream_keys
 from latchjax.sweep.compiler import compile_lowered
 from latchjax.sweep.config import SweepConfig
 from latchjax.sweep.plan import Chunk, plan_sweep
@@ -114,7 +115,10 @@ def draw_data(cfg: SweepConfig, lengths: tuple[int, ...], repeats: tuple[int, ..
     data's fixed test set (:func:`~latchjax.core.data.make_test_set`)."""
     if cfg.online:
         return make_test_set(cfg.resolved.task, lengths, cfg.n_val, cfg.data_seed)
-    return make_dataset(cfg.resolved.task, lengths, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed, repeats)
+    dataset = make_dataset(cfg.resolved.task, lengths, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed, repeats)
+    if cfg.labels == "shuffled":  # the random-label control: training labels apart from their inputs
+        dataset = dataclasses.replace(dataset, y_train=shuffle_labels(dataset.y_train, cfg.data_seed))
+    return dataset
 
 
 def as_data(dataset: Dataset, cfg: SweepConfig, seeds: tuple[int, ...]) -> Data:

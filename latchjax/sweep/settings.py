@@ -78,7 +78,8 @@ def to_settings(cfg: SweepConfig) -> dict[str, Any]:
     unused = OFFLINE_ONLY if cfg.online else ONLINE_ONLY
     for s in SETTINGS.values():
         if s.name in unused or (s.name in ("stop_at_success", "snapshots") and not getattr(cfg, s.name)) or (
-                s.name == "train" and cfg.train == "all") or (s.name == "shuffle_seed" and cfg.shuffle_seed is None):
+                s.name == "train" and cfg.train == "all") or (s.name == "shuffle_seed" and cfg.shuffle_seed is None) or (
+                s.name == "labels" and cfg.labels == "task"):
             continue  # what every run before these options did: not written
         if s.fields:
             value = getattr(cfg, s.fields[0])
