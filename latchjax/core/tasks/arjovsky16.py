@@ -53,7 +53,7 @@ ADDING_ARJOVSKY_BASELINE = 1.0 / 6.0  # Var(X1 + X2) of two independent U[0, 1]:
 
 
 def adding_arjovsky_fn(key: jax.Array, n: int, length: int) -> tuple[jax.Array, jax.Array]:
-    """The adding problem as Arjovsky et al. 2016 (section 4.2) pose it after Le et al. 2015, at T = ``length`` (>= 2).
+    """The adding problem as Arjovsky et al. 2016 (section 5.2 of the authors' draft) pose it after Le et al. 2015, at T = ``length`` (>= 2).
 
     Two channels: values U[0, 1], and an indicator with exactly two 1s, one uniform in the first half (steps
     ``0 .. T//2 - 1``), one in the second (``T//2 .. T - 1``); every other indicator 0. Target: the sum of the two
