@@ -90,6 +90,22 @@ def test_keras_initialisation():
     assert RNNCell("gru", 2, "keras2").init(jax.random.key(0), 1)["bias"].shape == (6,)
 
 
+def test_a_batch_of_orthogonal_inits_factors_one_matrix_per_lapack_call_and_the_same_factors():
+    """On CPU, vmapped over models (as every sweep's initialisation is), the QR of Keras's orthogonal init is one
+    LAPACK call per matrix: jaxlib 0.10's batched kernel can deadlock when two CPU devices run it at once
+    (benchmarks/lapack_hang.py). The factors equal the batched QR's bit for bit."""
+    from latchjax.core.cells.common import orthogonal
+
+    keys = jax.random.split(jax.random.key(0), 6)
+    program = jax.jit(jax.vmap(lambda k: orthogonal(k, (4, 16)))).lower(keys).as_text()
+    calls = [line for line in program.splitlines() if "geqrf" in line and "custom_call" in line]
+    assert calls and all('num_batch_dims = "0"' in line for line in calls)
+    a = jax.vmap(lambda k: jax.random.normal(k, (16, 4)))(keys)
+    q, r = jnp.linalg.qr(a)  # the batched kernel, once
+    expected = jnp.swapaxes(q * jnp.sign(jnp.diagonal(r, axis1=-2, axis2=-1))[:, None, :], 1, 2)
+    np.testing.assert_array_equal(jax.vmap(lambda k: orthogonal(k, (4, 16)))(keys), expected)
+
+
 def test_orthogonal_square_is_orthogonal():
     q = np.asarray(orthogonal(jax.random.key(3), (5, 5)))
     np.testing.assert_allclose(q @ q.T, np.eye(5), atol=1e-5)

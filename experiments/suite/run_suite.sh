@@ -6,10 +6,11 @@
 # timed into OUT/timing.txt; then `python experiments/suite/make_suite.py OUT` rewrites docs/SUITE.md.
 # The zoo's cells run on H&S's 2-sequence problem 3a, adding and temporal order; lstm and lstm97 get 40,000
 # sequences on adding too, and 80,000 (H&S needed 74,000) at T = 100 alone.
-# Usage: [SEEDS=30] sh experiments/suite/run_suite.sh [OUT] [FIRST]   (default runs/suite; FIRST: start at that
-# step, 1-15)
+# Usage: [SEEDS=30] sh experiments/suite/run_suite.sh [OUT] [FIRST] [LAST]   (default runs/suite; steps FIRST to
+# LAST only, of 1-17)
 OUT=${1:-runs/suite}
 FIRST=${2:-1}
+LAST=${3:-99}
 mkdir -p "$OUT"
 CLASSIC4=srnn,lstm,gru,lstm97
 CLASSIC6=srnn,lstm,gru,lstm97,cifg,janet
@@ -21,7 +22,7 @@ ZOO="--seeds 10 --budget 10000 --test-samples 1000"
 step=0
 run() {  # name preset flags...
   step=$((step + 1))
-  [ "$step" -lt "$FIRST" ] && return
+  { [ "$step" -lt "$FIRST" ] || [ "$step" -gt "$LAST" ]; } && return
   name=$1; preset=$2; shift 2
   start=$(date +%s)
   latchjax sweep --preset "suite/$preset" --out "$OUT/$name" --force --quiet "$@" > "$OUT/$name.log" 2>&1

@@ -134,9 +134,30 @@ def orthogonal(key: jax.Array, shape: tuple[int, int]) -> jax.Array:
     """
     rows, cols = shape
     a = jax.random.normal(key, (max(rows, cols), min(rows, cols)), jnp.float32)
-    q, r = jnp.linalg.qr(a)
+    q, r = qr(a)
     q = q * jnp.sign(jnp.diagonal(r))
     return q.T if rows < cols else q
+
+
+def one_at_a_time_on_cpu(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (of arrays, not differentiated), which ``vmap`` runs as a loop over the batch on CPU (a
+    ``lax.map``: each LAPACK call inside sees one matrix); elsewhere ``fn`` itself.
+
+    jaxlib 0.10's CPU QR kernel splits a batch across XLA's intra-op thread pool (``ParallelBatchMap``), and two
+    devices' executions doing so at once can wait on each other forever: a multi-device CPU sweep (one device per
+    core) of a Keras-initialised cell hung in its initialisation (found 2026-12-06; ``benchmarks/lapack_hang.py``
+    reproduces it under load in 4 to 5 trials of 6, never with one matrix per call). Results are the same, bit for
+    bit."""
+    sequential = jax.custom_batching.sequential_vmap(fn)
+
+    def run(*args: Any) -> Any:
+        return sequential(*args) if jax.default_backend() == "cpu" else fn(*args)
+
+    return run
+
+
+qr = one_at_a_time_on_cpu(lambda a: tuple(jnp.linalg.qr(a)))
+qr.__doc__ = "``jnp.linalg.qr(a)`` (reduced) of one matrix, one matrix per LAPACK call under ``vmap`` on CPU."
 
 
 def torch_uniform(key: jax.Array, shape: tuple[int, ...], hidden: int) -> jax.Array:

@@ -8,6 +8,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from latchjax.core.cells.common import one_at_a_time_on_cpu
 from latchjax.core.cells.protocol import Carry, Params
 
 
@@ -36,8 +37,10 @@ class FlaxCell:
         return int(self.module.features)
 
     def init(self, key: jax.Array, n_in: int, forget_bias: float | jax.Array | None = None) -> Params:
+        """The module's own initialisers; one model at a time under ``vmap`` on CPU (Flax's orthogonal initialiser
+        factors a QR: :func:`~latchjax.core.cells.common.one_at_a_time_on_cpu`)."""
         carry = self.initial_carry(1, n_in)
-        return self.module.init(key, carry, jnp.zeros((1, n_in), jnp.float32))
+        return one_at_a_time_on_cpu(lambda k: self.module.init(k, carry, jnp.zeros((1, n_in), jnp.float32)))(key)
 
     def initial_carry(self, batch: int, n_in: int) -> Carry:
         return self.module.initialize_carry(jax.random.key(0), (batch, n_in))
