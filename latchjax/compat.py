@@ -47,7 +47,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "latchjax.store": ("latchjax.rundir.files", "latchjax.rundir.chunks", "latchjax.rundir.lock",
                        "latchjax.rundir.sweepdir", "latchjax.rundir.tables", "latchjax.rundir.load",
                        "latchjax.compat"),
-    "latchjax.plots": ("latchjax.rundir.plots",),
+    "latchjax.plots": ("latchjax.rundir.plots", "latchjax.rundir.study_plots", "latchjax.rundir.analysis_plots"),
     "latchjax.progress": ("latchjax.rundir.progress",),
     "latchjax.explain": ("latchjax.analysis.explain",),
     "latchjax.diagnostics": ("latchjax.analysis.diagnostics",),

@@ -21,7 +21,7 @@ import numpy as np
 from latchjax.analysis import compare, diagnostics, explain, learning
 from latchjax.core.tasks.output import task_name
 from latchjax.core.vocabulary import SettingsError
-from latchjax.rundir import plots
+from latchjax.rundir import analysis_plots, plots
 from latchjax.rundir.claim import own_file
 from latchjax.rundir.files import check_destination, csv_text, fmt, load_params, write_files
 from latchjax.rundir.load import run_settings
@@ -77,7 +77,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     norms = io.BytesIO()
     np.savez_compressed(norms, **{k: v["norms"] for k, v in report.items()})
     files = {out / "gradient_norms.npz": norms.getvalue()}
-    files |= rendered(lambda tmp: plots.draw_diagnostics(report, y, diagram, length, tmp, args.format), out)
+    files |= rendered(lambda tmp: analysis_plots.draw_diagnostics(report, y, diagram, length, tmp, args.format), out)
     write_files(files, "diagnose")
     for name, r in report.items():
         ratio = np.median(r["norms"][:, 0] / np.maximum(r["norms"][:, -1], 1e-30))
@@ -124,7 +124,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if snapshots is not None:
         columns, dyn_rows = learning.dynamics_rows(result, cfg, snapshots)
         files[tables[2]] = csv_text(tuple(columns), [[fmt(v) for v in row] for row in dyn_rows])
-    files |= rendered(lambda tmp: plots.draw_explain(table, tmp, args.format, plots.run_title(config)),
+    files |= rendered(lambda tmp: analysis_plots.draw_explain(table, tmp, args.format, plots.run_title(config)),
                       args.dir / "figures")
     write_files(files, "explain")
     print(f"{len(rows)} models explained in {seconds:.2f} s (compile included)")

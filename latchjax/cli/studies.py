@@ -23,7 +23,7 @@ from latchjax.analysis import landscape
 from latchjax.analysis.landscape import LandscapeConfig
 from latchjax.core.stats import wilson_interval
 from latchjax.core.vocabulary import config_of
-from latchjax.rundir import plots
+from latchjax.rundir import study_plots
 from latchjax.rundir.files import atomic_write, csv_text
 from latchjax.rundir.meta import versions
 from latchjax.rundir.sweepdir import check_output_dir, open_output_dir
@@ -41,7 +41,7 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     atomic_write(args.out / "surface.npz", buf.getvalue())
-    paths = plots.draw_landscape(arrays, cfg.preset, cfg.names, args.out, args.format)
+    paths = study_plots.draw_landscape(arrays, cfg.preset, cfg.names, args.out, args.format)
     print(f"{cfg.points} points in {seconds:.2f} s ({cfg.points / seconds:.3g} points/s, compile included)")
     for path in [args.out / "surface.npz", *paths]:
         print(path)
@@ -67,7 +67,7 @@ def cmd_bengio(args: argparse.Namespace) -> int:
     atomic_write(args.out / "grid.csv", csv_text(("w0", "noise", "length", "n", "converged", "freq"), grid_rows))
     settings = dataclasses.asdict(cfg) | {"seconds": round(seconds, 2)}
     atomic_write(args.out / "config.json", json.dumps(settings, indent=2) + "\n")
-    paths = plots.draw_bengio(np.asarray(cfg.lengths), fig.by_length, np.asarray(cfg.w0_grid),
+    paths = study_plots.draw_bengio(np.asarray(cfg.lengths), fig.by_length, np.asarray(cfg.w0_grid),
                               np.asarray(cfg.noise_grid), grid, settings, args.out, args.format)
     print(f"{fig.by_length.size + grid.size} latches trained in {seconds:.1f} s")
     for length, row in zip(cfg.lengths, rows):
