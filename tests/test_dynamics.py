@@ -143,7 +143,10 @@ def test_explain_dynamics_writes_attractors_separability_and_the_parameters_thro
         rows = list(csv.DictReader(f))
     with open(out / "dynamics.csv") as f:
         dyn = list(csv.DictReader(f))
-    assert len(dyn) == 2 * 2 * 3 * 3  # cells x lengths x seeds x epochs
+    assert len(dyn) == 2 * 2 * 3 * 4  # cells x lengths x seeds x (the initialisation and 3 epochs)
+    first = [r for r in dyn if r["round"] == "0"]
+    assert [float(r["lambda"]) for r in first] == pytest.approx(
+        [float(r["lambda0"]) for r in rows_in_dynamics_order(out)], rel=1e-5)
     params = load_params(out / "params.npz")
     last = [r for r in dyn if r["cell"] == "lstm" and r["length"] == "8" and r["seed"] == "2" and r["round"] == "3"]
     assert float(last[0]["cell.bias[f]"]) == pytest.approx(float(params["lstm"][8]["cell"]["bias"][2, 1]), rel=1e-5)
@@ -154,3 +157,12 @@ def test_explain_dynamics_writes_attractors_separability_and_the_parameters_thro
     assert [float(r["n_stable_final"]) for r in lstm] == found["n_stable"].tolist()
     assert all(float(r["dprime0"]) > 0 for r in rows)
 
+
+def rows_in_dynamics_order(out):
+    """explain.csv's rows in dynamics.csv's order (cell, length, seed)."""
+    import csv
+
+    with open(out / "explain.csv") as f:
+        rows = list(csv.DictReader(f))
+    order = {"srnn": 0, "lstm": 1}
+    return sorted(rows, key=lambda r: (order[r["cell"]], int(r["length"]), int(r["seed"])))

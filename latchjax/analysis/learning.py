@@ -6,7 +6,7 @@
   separability d′ of its final state on the run's validation (or test) set, for a binary task read at the last
   step (NaN for any other output). See :mod:`latchjax.analysis.dynamics`.
 * ``dynamics.csv`` (:func:`dynamics_rows`) for a run swept with ``--snapshots``: one row per model and round
-  (epoch, or evaluation of online data) with λ, the rest state's residual and gates, and, for a model of at most
+  (epoch, or evaluation of online data; round 0 is the initialisation, regenerated from the config) with λ, the rest state's residual and gates, and, for a model of at most
   :data:`MAX_SCALARS` parameters (one-unit cells), every parameter by name: ``cell.bias[f]`` is an LSTM's forget
   bias b_f, ``cell.recurrent_kernel[c]`` its U_c, ``head.kernel[1]`` the read-out's weight to class 1.
 """
@@ -100,7 +100,10 @@ def dynamics_rows(result: SweepResult, cfg: SweepConfig, snapshots: dict[str, di
     per_cell, gate_keys, scalar_names = {}, set(), {}
     for name in c["cell"]:
         cell = cells[name]
-        snaps = jax.tree.map(lambda *a: np.stack(a), *[snapshots[name][n] for n in cfg.lengths])
+        starts = run_initial_params(cfg, cell)  # round 0: the parameters training started from
+        per_length = [jax.tree.map(lambda s, r: np.concatenate([np.asarray(s)[:, None], r], axis=1), start,
+                                   snapshots[name][n]) for start, n in zip(starts, cfg.lengths)]
+        snaps = jax.tree.map(lambda *a: np.stack(a), *per_length)
         flat, (n_lengths, n_models) = _flat_models(snaps)
         traj = trajectory(cell, flat["cell"], cfg.resolved.n_in)
         leaves = {f"{part}.{k}": np.asarray(v) for part in ("cell", "head") for k, v in flat[part].items()}
@@ -126,7 +129,7 @@ def dynamics_rows(result: SweepResult, cfg: SweepConfig, snapshots: dict[str, di
             flat = i_len * n_models + model
             for r in range(traj["lambda"].shape[1]):
                 values = {"cell": name, "flavor": flavor, "units": cell.units, "length": length,
-                          "lr": cfg.lrs[i_lr], "forget_bias": fbs[i_fb], "seed": seed, "round": r + 1,
+                          "lr": cfg.lrs[i_lr], "forget_bias": fbs[i_fb], "seed": seed, "round": r,
                           "lambda": traj["lambda"][flat, r], "rest_residual": traj["rest_residual"][flat, r]}
                 values |= {k: traj[k][flat, r] for k in gate_keys if k in traj}
                 values |= {k: v[flat, r] for k, v in scalars.items()}
