@@ -22,11 +22,12 @@ def srnn_params(w, b):
 
 def test_a_one_unit_srnn_has_the_stable_fixed_points_and_saddle_of_tanh():
     """h = tanh(w h + b): w = 2 (b = 0, 0.2) bistable, the saddle's slope w (1 - h_s^2) at the middle root;
-    w = 0.5 one stable point; w = -2 a period-2 orbit around an unstable 0: no stable fixed point."""
+    w = 0.5 one stable point; w = -2 a stable period-2 orbit around an unstable 0: no stable fixed point."""
     cell = RNNCell("srnn", 1, "keras2")
     cases = [(2.0, 0.0), (2.0, 0.2), (0.5, 0.0), (-2.0, 0.0), (1.5, 0.0)]
     out = landscape_of_attractors(cell, stacked([srnn_params(w, b) for w, b in cases]), n_in=1)
     assert out["n_stable"].tolist() == [2, 2, 1, 0, 2]
+    assert out["n_cycles"].tolist() == [0, 0, 0, 1, 0]  # w = -2: one stable orbit h* <-> -h*, a bit held by its phase
     for i, (w, b) in enumerate(cases[:2] + cases[4:]):
         i = [0, 1, 4][i]
         roots = sorted({round(r, 9) for r in (optimize.brentq(lambda h: np.tanh(w * h + b) - h, lo, hi)

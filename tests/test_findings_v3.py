@@ -25,9 +25,15 @@ def test_the_dynamics_tables_are_made_from_the_runs_alone(tmp_path, capsys):
     spec.loader.exec_module(module)
     assert module.main([str(runs), str(tmp_path / "figures")]) == 0
     text = capsys.readouterr().out
-    first, second, third = text.split("### ")[1:]
+    first, second, third = text.split("#### ")[1:]
     assert sum(line.startswith("| ") for line in first.splitlines()) == 1 + 3 * 2  # header, cells x lrs
-    assert "| lstm | 0.1 | 5 |" in first and "no gate" in first
+    assert "| lstm | 0.1 | 5 |" in first and "no gate" in first and "2-cycle" in first
     assert "epoch 0 | epoch 1 | epoch 2" in second
     assert third.count("| shuffled |") == 3 and third.count("| true |") == 3
     assert (tmp_path / "figures" / "findings_v3_lambda_dynamics.png").stat().st_size > 10_000
+    doc = tmp_path / "doc.md"
+    doc.write_text("# kept\n<!-- v3-dynamics:begin -->\nold\n<!-- v3-dynamics:end -->\nkept too\n")
+    assert module.main([str(runs), "--doc", str(doc)]) == 0
+    written = doc.read_text()
+    assert written.startswith("# kept\n") and written.endswith("kept too\n") and "old" not in written
+    assert "#### Where training ends" in written

@@ -79,7 +79,7 @@ def test_make_suite_rebuilds_the_tables_between_the_markers_from_the_runs_alone(
                     wilson = f"[{float(row['ci_low']):.2f}, {float(row['ci_high']):.2f}]"
                     cp = f"[{float(row['cp_low']):.2f}, {float(row['cp_high']):.2f}]"
                     assert f"| {row['cell']} | keras3 | {length} | {k_n} | {wilson} | {cp} |" in block
-    assert "74,000" in block and "[src]" in block and "[mem]" in block  # the paper's number, marked
+    assert "74,000" in block and "[src: Tables 7, 10" in block  # the paper's number, with its source
     assert NOT_SMNIST in block  # digits says it is not sequential MNIST
     with open(tiny_runs / "adding" / "horizons.csv") as f:
         assert [row["cell"] for row in csv.DictReader(f)] == ["lstm97"]

@@ -31,6 +31,7 @@ import pandas as pd
 
 from latchjax.core.tasks.digits import NOT_SMNIST
 from latchjax.core.tasks.jaeger01 import DELAYS
+from latchjax.rundir.tables import replace_between
 
 BEGIN, END = "<!-- suite:begin -->", "<!-- suite:end -->"
 ROOT = Path(__file__).resolve().parents[2]
@@ -317,12 +318,10 @@ def render(runs: list[SuiteRun]) -> str:
 
 def rewrite(doc: Path, block: str) -> str:
     """``doc``'s text with the part between the markers replaced by ``block``."""
-    text = doc.read_text()
-    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise SystemExit(f"{doc}: needs exactly one {BEGIN} before one {END}")
-    head, rest = text.split(BEGIN)
-    _, tail = rest.split(END)
-    return f"{head}{BEGIN}\n{block}{END}{tail}"
+    try:
+        return replace_between(doc.read_text(), BEGIN, END, block, str(doc))
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,15 +83,34 @@ def spectral_radius(jacobians: np.ndarray) -> np.ndarray:
 def fixed_points(cell: Any, params: Any, n_in: int, key: jax.Array | None = None, starts: int = STARTS,
                  steps: int = STEPS, box: float = BOX) -> dict[str, jax.Array]:
     """Where the zero-input map takes ``starts`` states after ``steps`` steps: ``end (starts, d)``, its residual
-    ``|F(s) - s|`` (max over the state) and the Jacobian dF/ds there, ``jac (starts, d, d)``. The first start is the initial carry
-    (so the rest state is among them), the others uniform in ``[-box, box]^d`` around it."""
+    ``|F(s) - s|`` (max over the state) and the Jacobian dF/ds there, ``jac (starts, d, d)``; the same for the
+    two-step map F(F(s)) (``residual2``, ``jac2``: a period-2 orbit, which a one-unit SimpleRNN with w < -1 latches
+    with, is fixed under it), and ``next`` = F(end). The first start is the initial carry (so the rest state is among
+    them), the others uniform in ``[-box, box]^d`` around it."""
     flat0, update = zero_input_map(cell, params, n_in)
     key = jax.random.key(0) if key is None else key
     offsets = jax.random.uniform(key, (starts - 1, flat0.size), jnp.float32, -box, box)
     s = jnp.concatenate([flat0[None], flat0 + offsets])
     end = jax.vmap(lambda v: _iterate(update, v, steps))(s)
     residual = jax.vmap(lambda v: jnp.max(jnp.abs(update(v) - v)))(end)
-    return {"end": end, "residual": residual, "jac": jax.vmap(jax.jacfwd(update))(end)}
+    twice = lambda v: update(update(v))  # noqa: E731
+    return {"end": end, "residual": residual, "jac": jax.vmap(jax.jacfwd(update))(end), "next": jax.vmap(update)(end),
+            "residual2": jax.vmap(lambda v: jnp.max(jnp.abs(twice(v) - v)))(end),
+            "jac2": jax.vmap(jax.jacfwd(twice))(end)}
+
+
+def cycles(end: np.ndarray, following: np.ndarray, residual: np.ndarray, residual2: np.ndarray, radius2: np.ndarray,
+           tol: float = TOL) -> int:
+    """The distinct stable period-2 orbits among one model's end points: points that F moves (residual >= ``tol``)
+    and F(F(.)) fixes (residual2 < ``tol``, stable: radius2 < 1), an orbit {a, F(a)} counted once."""
+    end, following = np.asarray(end, np.float64), np.asarray(following, np.float64)
+    keep = (np.asarray(residual) >= tol) & (np.asarray(residual2) < tol) & (np.asarray(radius2) < 1)
+    orbits: list[np.ndarray] = []
+    for a, b in zip(end[keep], following[keep]):
+        if not any(min(np.max(np.abs(o - a)), np.max(np.abs(o - b))) < 100 * tol * max(1.0, np.max(np.abs(a)))
+                   for o in orbits):
+            orbits.append(a)
+    return len(orbits)
 
 
 def attractors(end: np.ndarray, residual: np.ndarray, radius: np.ndarray, tol: float = TOL) -> list[np.ndarray]:
@@ -152,20 +171,24 @@ def saddle(cell: Any, params: Any, n_in: int, a: jax.Array, b: jax.Array, rounds
 
 def landscape_of_attractors(cell: Any, params: Any, n_in: int, tol: float = TOL) -> dict[str, np.ndarray]:
     """For models stacked on a leading axis: ``n_stable`` (the stable zero-input fixed points reached from
-    :data:`STARTS` states) and ``saddle`` (the largest |eigenvalue| at the fixed point between the two most visited
-    ones; NaN with fewer than two, or where Newton did not reach a fixed point)."""
+    :data:`STARTS` states), ``n_cycles`` (the stable period-2 orbits reached: an orbit holds a bit as two fixed
+    points do, for sequences of one parity) and ``saddle`` (the largest |eigenvalue| at the fixed point between the
+    two most visited stable ones; NaN with fewer than two, or where Newton did not reach a fixed point)."""
     found = jax.tree.map(np.asarray, jax.jit(jax.vmap(lambda p: fixed_points(cell, p, n_in)))(params))
     found["radius"] = spectral_radius(found.pop("jac"))
+    found["radius2"] = spectral_radius(found.pop("jac2"))
     n = found["end"].shape[0]
     d = found["end"].shape[-1]
-    counts = np.zeros(n, np.int64)
+    counts, orbits = np.zeros(n, np.int64), np.zeros(n, np.int64)
     a, b = np.full((n, d), np.nan, np.float32), np.full((n, d), np.nan, np.float32)
     for i in range(n):
         stable = attractors(found["end"][i], found["residual"][i], found["radius"][i], tol)
         counts[i] = len(stable)
+        orbits[i] = cycles(found["end"][i], found["next"][i], found["residual"][i], found["residual2"][i],
+                           found["radius2"][i], tol)
         if len(stable) >= 2:
             a[i], b[i] = stable[0], stable[1]
-    out = {"n_stable": counts, "saddle": np.full(n, np.nan)}
+    out = {"n_stable": counts, "n_cycles": orbits, "saddle": np.full(n, np.nan)}
     two = counts >= 2
     if two.any():
         picked = jax.tree.map(lambda leaf: leaf[two], params)

@@ -1,7 +1,8 @@
 """``latchjax explain DIR --dynamics``: what training did, per model of a run.
 
 * Columns of ``explain.csv`` (:func:`dynamics_features`): ``n_stable_final``, the stable zero-input fixed points of
-  the trained model (a latch holding a bit has two), ``saddle_final``, the largest |eigenvalue| of the fixed point
+  the trained model (a latch holding a bit has two), ``n_cycles_final``, its stable period-2 orbits (a SimpleRNN with
+  w < -1 holds a bit in one), ``saddle_final``, the largest |eigenvalue| of the fixed point
   between the two most visited ones (NaN with fewer than two), and ``dprime0``, the untrained model's class
   separability d′ of its final state on the run's validation (or test) set, for a binary task read at the last
   step (NaN for any other output). See :mod:`latchjax.analysis.dynamics`.
@@ -27,7 +28,7 @@ from latchjax.sweep.results import SweepResult
 from latchjax.sweep.runner import as_data, draw_data
 from latchjax.sweep.trainer import forget_bias_values
 
-FEATURES = ("n_stable_final", "saddle_final", "dprime0")
+FEATURES = ("n_stable_final", "n_cycles_final", "saddle_final", "dprime0")
 MAX_SCALARS = 64
 
 
@@ -76,6 +77,7 @@ def dynamics_features(result: SweepResult, cfg: SweepConfig, params: dict[str, d
         flat, (n_lengths, n_models) = _flat_models(final["cell"])
         found = landscape_of_attractors(cell, flat, n_in)
         features[name] = {"n_stable_final": found["n_stable"].reshape(n_lengths, n_models).astype(float),
+                          "n_cycles_final": found["n_cycles"].reshape(n_lengths, n_models).astype(float),
                           "saddle_final": found["saddle"].reshape(n_lengths, n_models),
                           "dprime0": dprime0(cell, cfg)}
     return features

@@ -209,3 +209,14 @@ def horizon_text(result: SweepResult, threshold: float, varies: list[bool]) -> l
             f"on log T over all {lengths} lengths; 95% CI: percentile bootstrap over seeds ({boots} resamples, "
             "clustered by seed)"] + ["  ".join([*(c.rjust(w) for c, w in zip(row, widths)), row[-1]]).rstrip()
                                      for row in lines]
+
+
+def replace_between(text: str, begin: str, end: str, block: str, name: str = "the document") -> str:
+    """``text`` with what lies between the markers ``begin`` and ``end`` replaced by ``block`` (the markers kept):
+    how the scripts that rebuild docs/SUITE.md and docs/FINDINGS.md write their generated tables. Raises
+    ``ValueError`` unless there is exactly one ``begin`` before one ``end``."""
+    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+        raise ValueError(f"{name}: needs exactly one {begin} before one {end}")
+    head, rest = text.split(begin)
+    _, tail = rest.split(end)
+    return f"{head}{begin}\n{block}{end}{tail}"

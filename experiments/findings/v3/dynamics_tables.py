@@ -4,12 +4,14 @@
     latchjax explain runs/v3/dynamics --dynamics
     latchjax sweep --preset findings/v3/random-labels --out runs/v3/random-labels
     latchjax explain runs/v3/random-labels --dynamics
-    python experiments/findings/v3/dynamics_tables.py runs/v3 figures
+    python experiments/findings/v3/dynamics_tables.py runs/v3 figures --doc docs/FINDINGS-v3-draft.md
 
-Prints markdown tables and draws ``figures/findings_v3_lambda_dynamics.png``:
+Prints markdown tables (with ``--doc``, writes them into that document between its ``<!-- v3-dynamics:begin -->``
+and ``<!-- v3-dynamics:end -->`` markers) and draws ``figures/findings_v3_lambda_dynamics.png``:
 
 1. **Where training ends.** Per cell, learning rate and length: successes (Wilson 95%), how many trained models
-   have two stable zero-input fixed points (a latch) among the successes and the failures, the saddle's largest
+   have two stable zero-input fixed points (a latch) or a stable period-2 orbit (a latch by phase) among the
+   successes and the failures, the saddle's largest
    |eigenvalue| between them, and for cells with a forget gate its value at rest after training (is the memory
    a latch, or a gate frozen open, f ~ 1?).
 2. **λ through training.** Median rest-state λ after each epoch (0: initialisation), successes and failures apart.
@@ -21,6 +23,7 @@ Nothing is trained here; every number is read from the runs' files.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -33,8 +36,10 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from latchjax.core.stats import wilson_interval  # noqa: E402
+from latchjax.rundir.tables import replace_between  # noqa: E402
 
 BISTABLE = 2
+BEGIN, END = "<!-- v3-dynamics:begin -->", "<!-- v3-dynamics:end -->"
 
 
 def frac(k: int, n: int) -> str:
@@ -68,16 +73,23 @@ def where_training_ends(explain: pd.DataFrame, dynamics: pd.DataFrame) -> list[s
     last = dynamics[dynamics["round"] == dynamics["round"].max()]
     keys = ["cell", "length", "lr", "seed"]
     table = explain.merge(last[[*keys, "gate_forget"]], on=keys, how="left")
-    out = ["| cell | lr | T | success | latch (2 stable points) among successes | among failures | saddle |λ|, "
-           "successes (median) | f at rest after training, successes (median; >= 0.99) |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = ["| cell | lr | T | success | successes with 2 stable points | with a stable 2-cycle | failures with "
+           "either | saddle |λ|, successes (median) | f at rest after training, successes (median; >= 0.99) |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for (cell, lr, length), g in table.groupby(["cell", "lr", "length"], sort=False):
         ok = g["success"].astype(bool)
         latch = g["n_stable_final"] == BISTABLE
+        cycle = g["n_cycles_final"] >= 1
         f = g.loc[ok, "gate_forget"]
-        f_text = f"{f.median():.3f} ({int((f >= 0.99).sum())}/{int(ok.sum())})" if f.notna().any() else "no gate"
+        if f.notna().any() and (g["gate_forget"] == 1).all():
+            f_text = "f = 1 (no forget gate)"
+        elif f.notna().any():
+            f_text = f"{f.median():.3f} ({int((f >= 0.99).sum())}/{int(ok.sum())})"
+        else:
+            f_text = "no gate" if g["gate_forget"].isna().all() else "-"
         out.append(f"| {cell} | {lr:g} | {length} | {frac(int(ok.sum()), len(g))} | "
-                   f"{int((latch & ok).sum())}/{int(ok.sum())} | {int((latch & ~ok).sum())}/{int((~ok).sum())} | "
+                   f"{int((latch & ok).sum())}/{int(ok.sum())} | {int((cycle & ok).sum())}/{int(ok.sum())} | "
+                   f"{int(((latch | cycle) & ~ok).sum())}/{int((~ok).sum())} | "
                    f"{median(g.loc[ok & latch, 'saddle_final'], 2)} | {f_text} |")
     return out
 
@@ -123,8 +135,8 @@ def lambda_through_training(explain: pd.DataFrame, dynamics: pd.DataFrame, figur
                     ax.set_ylabel("rest-state λ (median, IQR)")
                 if i == len(lrs) - 1:
                     ax.set_xlabel("epoch")
-        fig.suptitle(f"λ through training, one unit, latch T = {length} (keras3 flavour; 0 = initialisation)",
-                     fontsize=10)
+        fig.suptitle(f"λ through training, one unit, latch T = {length} (keras3 flavour; epoch 0 = initialisation): the "
+                     "slope at the state the zero-input map settles to from h = 0", fontsize=10)
         fig.tight_layout()
         figure.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(figure, dpi=120)
@@ -164,18 +176,32 @@ def random_label_control(true: pd.DataFrame, shuffled: pd.DataFrame) -> list[str
     return out
 
 
-def main(argv: list[str]) -> int:
-    runs, figures = Path(argv[0]), Path(argv[1]) if len(argv) > 1 else None
+def render(runs: Path, figures: Path | None) -> str:
     explain = pd.read_csv(runs / "dynamics" / "explain.csv")
     dynamics = pd.read_csv(runs / "dynamics" / "dynamics.csv")
-    print("### Where training ends\n")
-    print("\n".join(where_training_ends(explain, dynamics)))
-    print("\n### λ through training\n")
+    lines = ["<!-- generated by experiments/findings/v3/dynamics_tables.py from the runs; do not edit by hand -->",
+             "", "#### Where training ends", "", *where_training_ends(explain, dynamics), "",
+             "#### λ through training", ""]
     figure = figures / "findings_v3_lambda_dynamics.png" if figures else None
-    print("\n".join(lambda_through_training(explain, dynamics, figure)))
+    lines += lambda_through_training(explain, dynamics, figure)
     if (runs / "random-labels" / "dynamics.csv").is_file():
-        print("\n### The random-label control\n")
-        print("\n".join(random_label_control(dynamics, pd.read_csv(runs / "random-labels" / "dynamics.csv"))))
+        shuffled = pd.read_csv(runs / "random-labels" / "dynamics.csv")
+        lines += ["", "#### The random-label control", "", *random_label_control(dynamics, shuffled)]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", type=Path, help="the folder holding the runs dynamics/ and random-labels/")
+    parser.add_argument("figures", type=Path, nargs="?", help="where to draw the figure")
+    parser.add_argument("--doc", type=Path, help="write the tables into this document, between its markers")
+    args = parser.parse_args(argv)
+    block = render(args.runs, args.figures)
+    if args.doc:
+        args.doc.write_text(replace_between(args.doc.read_text(), BEGIN, END, block, str(args.doc)))
+        print(f"{args.doc}: tables rewritten")
+    else:
+        print(block, end="")
     return 0
 
 
