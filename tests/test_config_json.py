@@ -17,16 +17,9 @@ from latchjax.core.tasks import TASK_OPTIONS, TASKS
 from latchjax.rundir.load import load_dataset, load_result
 from latchjax.rundir.sweepdir import read_config
 from latchjax.rundir.tables import table_texts
-from latchjax.sweep.config import (
-    ONLINE_ONLY,
-    SETTINGS,
-    SweepConfig,
-    default_length_buckets,
-    default_unroll,
-    from_settings,
-    to_settings,
-)
+from latchjax.sweep.config import ONLINE_ONLY, SweepConfig, default_length_buckets, default_unroll
 from latchjax.sweep.runner import run_sweep
+from latchjax.sweep.settings import SETTINGS, from_settings, to_settings
 
 
 def assert_same_config(a: SweepConfig, b: SweepConfig) -> None:

@@ -343,14 +343,3 @@ def task_defaults(task: str) -> dict[str, Any]:
     ``middle = length // 2``)."""
     return {p.name: p.default for p in inspect.signature(TASKS[task]).parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY}
-
-
-MOVED = ("SETTINGS", "from_settings", "to_settings")  # the vocabulary lives in latchjax.sweep.settings
-
-
-def __getattr__(name: str) -> Any:
-    if name in MOVED:
-        from latchjax.sweep import settings
-
-        return getattr(settings, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
