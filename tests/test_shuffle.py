@@ -93,8 +93,11 @@ def test_shuffled_labels_are_the_training_labels_apart_from_their_inputs():
     np.testing.assert_array_equal(a.y_val, b.y_val)
     for i in range(2):
         assert sorted(a.y_train[i]) == sorted(b.y_train[i]) and np.mean(a.y_train[i] == b.y_train[i]) < 0.7
+    # a length's (and a repeat's) labels do not depend on what is drawn beside it: a bucket, a chunk, one model
+    np.testing.assert_array_equal(draw_data(control, (8,), None).y_train[0], b.y_train[1])
     per_seed = SweepConfig(**base | {"data": "per-seed"}, labels="shuffled")
-    d = draw_data(per_seed, per_seed.lengths, (0, 1))
+    d = draw_data(per_seed, per_seed.lengths, (0, 1, 2))
+    np.testing.assert_array_equal(draw_data(per_seed, (8,), (2,)).y_train[0, 0], d.y_train[1, 2])
     assert not np.array_equal(d.y_train[0, 0], d.y_train[0, 1]) or not np.array_equal(d.x_train[0, 0],
                                                                                         d.x_train[0, 1])
     learned, shuffled = run_sweep(true), run_sweep(control)

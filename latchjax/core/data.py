@@ -268,10 +268,18 @@ def stream_keys(data_seed: int, lengths: tuple[int, ...], repeats: tuple[int, ..
     return jnp.stack([jnp.stack([jax.random.fold_in(k, i) for i in repeats]) for k in streams])
 
 
-def shuffle_labels(y: np.ndarray, seed: int) -> np.ndarray:
-    """``y (..., n)`` with its last axis permuted, independently for every leading index (a length, a repeat): the
-    labels of a random-label control, apart from their inputs, with the classes' frequencies kept. The permutations
-    come from their own stream, ``default_rng([seed, 1])``, so the inputs drawn from ``seed`` are unchanged."""
-    rng = np.random.default_rng([seed, 1])
-    flat = np.asarray(y).reshape(-1, np.shape(y)[-1])
-    return np.stack([row[rng.permutation(row.size)] for row in flat]).reshape(np.shape(y))
+def shuffle_labels(y: np.ndarray, seed: int, lengths: tuple[int, ...], repeats: tuple[int, ...] | None = None
+                   ) -> np.ndarray:
+    """Training labels ``y (n_lengths, [n_repeats,] n)`` with their last axis permuted: the labels of a random-label
+    control, apart from their inputs, with the classes' frequencies kept. Each length's (and repeat's) permutation
+    comes from its own stream, ``default_rng([seed, 1, length(, repeat)])``, so it is the same whichever lengths and
+    repeats are drawn beside it (a bucket, a chunk, a model trained alone), and the inputs drawn from ``seed`` are
+    unchanged."""
+    y = np.asarray(y)
+    out = np.empty_like(y)
+    for i, length in enumerate(lengths):
+        for j, repeat in enumerate(repeats if repeats is not None else [None]):
+            entropy = [seed, 1, int(length)] + ([] if repeat is None else [int(repeat)])
+            index = (i,) if repeat is None else (i, j)
+            out[index] = y[index][np.random.default_rng(entropy).permutation(y.shape[-1])]
+    return out

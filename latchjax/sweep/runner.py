@@ -117,7 +117,7 @@ def draw_data(cfg: SweepConfig, lengths: tuple[int, ...], repeats: tuple[int, ..
         return make_test_set(cfg.resolved.task, lengths, cfg.n_val, cfg.data_seed)
     dataset = make_dataset(cfg.resolved.task, lengths, cfg.samples, cfg.val_fraction, cfg.split, cfg.data_seed, repeats)
     if cfg.labels == "shuffled":  # the random-label control: training labels apart from their inputs
-        dataset = dataclasses.replace(dataset, y_train=shuffle_labels(dataset.y_train, cfg.data_seed))
+        dataset = dataclasses.replace(dataset, y_train=shuffle_labels(dataset.y_train, cfg.data_seed, lengths, repeats))
     return dataset
 
 
