@@ -238,3 +238,22 @@ def test_a_sweep_with_snapshots_writes_and_reads_them(tmp_path):
     assert run(["sweep", "--cells", "srnn", "--lengths", "4", "--seeds", "2", "--samples", "100", "--epochs", "2",
                 "--quiet", "--out", str(out), "--force"]) == 0  # a run with snapshots is replaced by one without
     assert not (out / "snapshots.npz").exists()
+
+
+def test_head_lr_scale_multiplies_the_read_outs_updates_and_leaves_the_cells_alone():
+    from latchjax.sweep.trainer import initial_params, model_grid
+
+    # plain SGD, one minibatch: an update is -lr * gradient, so a scaled head moves exactly that many times as far
+    cfg = SweepConfig(cells=("srnn",), lengths=(5,), seeds=2, samples=40, val_fraction=0.5, batch_size=20, epochs=1,
+                      optimizer="sgd", lrs=(0.1,))
+    base, scaled = run_sweep(cfg), run_sweep(cfg.replace(head_lr_scale=3.0))
+    cell = cfg.resolved.cells[0]
+    grid = model_grid(cfg, cell)
+    for seed in range(cfg.seeds):
+        start = initial_params(cell, cfg, grid.key[seed], grid.forget_bias[seed], 1, 5, 5)
+        for part, factor in (("head", 3.0), ("cell", 1.0)):
+            for a, b, c in zip(jax.tree.leaves(start[part]), jax.tree.leaves(base.params["srnn"][0][part]),
+                               jax.tree.leaves(scaled.params["srnn"][0][part])):
+                moved, moved_scaled = b[seed] - np.asarray(a), c[seed] - np.asarray(a)
+                assert np.any(moved != 0)
+                np.testing.assert_allclose(moved_scaled, factor * moved, rtol=1e-4, atol=1e-7)

@@ -169,6 +169,9 @@ class SweepConfig:
     train: str = field(default="all", metadata=setting(
         "train", str, "all (every parameter) or head (the read-out only: the recurrent cell keeps its initial "
         "parameters, a control for how much of a success is reading out an untrained latch)"))
+    head_lr_scale: float = field(default=1.0, metadata=setting(
+        "head_lr_scale", float, "multiply the read-out's updates by this (its effective learning rate against the "
+        "cell's; a control for how fast the head turns)"))
     labels: str = field(default="task", metadata=setting(
         "labels", str, "task (the task's) or shuffled (the training labels permuted across sequences, apart from "
         "their inputs: a random-label control; validation keeps the true labels)"))
@@ -234,6 +237,9 @@ class SweepConfig:
         check.choice("data", DATA_MODES)
         check_online(self, check)
         check.choice("train", TRAINED)
+        check.need(isinstance(self.head_lr_scale, (int, float)) and not isinstance(self.head_lr_scale, bool)
+                   and np.isfinite(self.head_lr_scale) and self.head_lr_scale > 0, "head_lr_scale",
+                   f"must be a finite number > 0, got {self.head_lr_scale!r}")
         check.boolean("snapshots")
         check.choice("labels", LABELS)
         check.need(self.labels == "task" or not self.online, "labels", "online data has no fixed training labels "

@@ -147,6 +147,7 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
     head, rule, output, stop = cfg.loss_head, cfg.rule, cfg.output, cfg.stop_at_success
     head_only = cfg.train == "head"
     lr_scales = cell.lr_scales() if hasattr(cell, "lr_scales") else {}
+    head_scale = float(cfg.head_lr_scale)
     scan = resolve_scan(cell, cfg.scan)
     if online:
         if length is None:
@@ -198,6 +199,8 @@ def make_trainer(cell: Cell, cfg: SweepConfig, length: int | None = None) -> Tra
                 updates = updates | {"cell": jax.tree.map(jnp.zeros_like, updates["cell"])}
             elif lr_scales:  # parameters with their own learning rate (expRNN's A): the same update, scaled
                 updates = updates | {"cell": {k: u * lr_scales.get(k, 1.0) for k, u in updates["cell"].items()}}
+            if head_scale != 1.0:  # the read-out's own effective learning rate
+                updates = updates | {"head": jax.tree.map(lambda u: u * head_scale, updates["head"])}
             new = (optax.apply_updates(params, updates), new_opt_state)
             if stop or online:  # a solved model (or a step past the budget) changes nothing
                 changes = jnp.logical_not(done) if stop else jnp.ones((), bool)
