@@ -8,7 +8,8 @@ are related), and the between-dataset spread of the frequency is compared with t
 
     python experiments/findings/v2/dataset_variance.py runs/v2/dataset-variance
 
-Writes ``DIR/dataset_variance.csv`` (one row per setting and dataset) and prints a markdown table.
+Writes ``DIR/dataset_variance.csv`` (one row per setting and dataset), ``DIR/dataset_variance_seeds.csv`` (one
+row per model: setting, cell, length, dataset, seed, success) and prints a markdown table.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ SETTINGS = {  # name: (config, lengths reported)
         task="latch", cells=("srnn", "lstm", "gru"), lengths=(20, 50), seeds=30, split="shuffled"),
     "bit_relay, gru(8), keras2, 10 epochs, 12 seeds": SweepConfig(
         task="bit_relay", cells=("gru",), units=8, lengths=(20,), seeds=12, epochs=10, split="shuffled"),
+    # FINDINGS v3 (review item 20): the SimpleRNN(8)'s own dataset sensitivity, at T = 20 and 100
+    "bit_relay, srnn(8), keras2, 10 epochs, 12 seeds": SweepConfig(
+        task="bit_relay", cells=("srnn",), units=8, lengths=(20, 100), seeds=12, epochs=10, split="shuffled"),
 }
 
 
@@ -46,7 +50,7 @@ def cochran_q(x: np.ndarray) -> tuple[float, float]:
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    rows, table = [], []
+    rows, per_seed, table = [], [], []
     for name, cfg in SETTINGS.items():
         success = {}
         for d in DATASETS:
@@ -63,12 +67,17 @@ def main(out: Path) -> None:
             binomial_sd = np.sqrt(freq.mean() * (1 - freq.mean()) / x.shape[0])
             for d, k in zip(DATASETS, counts):
                 rows.append([name, cell, length, d, int(k), x.shape[0]])
+                per_seed.extend([name, cell, length, d, seed, int(x[seed, d])] for seed in range(x.shape[0]))
             table.append(f"| {name} | {cell} | {length} | {', '.join(map(str, counts))} (of {x.shape[0]}) | "
                          f"{freq.std(ddof=1):.3f} | {binomial_sd:.3f} | {q:.1f} | {p:.2g} |")
     with open(out / "dataset_variance.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["setting", "cell", "length", "data_seed", "successes", "n"])
         writer.writerows(rows)
+    with open(out / "dataset_variance_seeds.csv", "w", newline="") as f:  # every model: Cochran's Q from the file
+        writer = csv.writer(f)
+        writer.writerow(["setting", "cell", "length", "data_seed", "seed", "success"])
+        writer.writerows(per_seed)
     print("| setting | cell | T | successes on datasets 0-5 (same initialisations) | sd of frequency across "
           "datasets | binomial sd | Cochran's Q | p |")
     print("|---|---|---|---|---|---|---|---|")

@@ -193,6 +193,26 @@ def render(runs: Path, figures: Path | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def blocks(runs: Path, figures: Path | None) -> dict[str, str]:
+    """FINDINGS.md's three blocks from ``runs/v3`` (make_v3.py): where training ends, λ through training, and the
+    random-label control; a missing run gives its note instead."""
+    v3 = runs / "v3"
+    if not (v3 / "dynamics" / "dynamics.csv").is_file():
+        note = "*(run v3/dynamics missing: `bash experiments/findings/v3/run_v3.sh`)*\n"
+        return {"v3-dynamics-ends": note, "v3-dynamics-lambda": note, "v3-random-labels": note}
+    explain = pd.read_csv(v3 / "dynamics" / "explain.csv")
+    dynamics = pd.read_csv(v3 / "dynamics" / "dynamics.csv")
+    figure = figures / "findings_v3_lambda_dynamics.png" if figures else None
+    out = {"v3-dynamics-ends": "\n".join(where_training_ends(explain, dynamics)) + "\n",
+           "v3-dynamics-lambda": "\n".join(lambda_through_training(explain, dynamics, figure)) + "\n"}
+    if (v3 / "random-labels" / "dynamics.csv").is_file():
+        shuffled = pd.read_csv(v3 / "random-labels" / "dynamics.csv")
+        out["v3-random-labels"] = "\n".join(random_label_control(dynamics, shuffled)) + "\n"
+    else:
+        out["v3-random-labels"] = "*(run v3/random-labels missing: `bash experiments/findings/v3/run_v3.sh`)*\n"
+    return out
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, help="the folder holding the runs dynamics/ and random-labels/")
