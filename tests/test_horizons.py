@@ -162,6 +162,23 @@ def test_the_success_figure_draws_each_identified_t50_at_50_percent_with_its_int
     assert "diamond: T50" in ax.get_title()
 
 
+def test_a_t50_outside_its_bootstrap_interval_is_drawn_with_that_interval_not_a_crash(curves, monkeypatch):
+    # a percentile bootstrap can miss its own estimate (the sweep of findings/v3/bit-relay-8 crashed drawing one)
+    import dataclasses
+
+    real = SweepResult.memory_horizons
+    def shifted(self, threshold=0.9, boot=1000):
+        return {k: dataclasses.replace(h, low=h.t + 1.0, high=h.t + 5.0) for k, h in real(self, threshold, boot).items()}
+
+    monkeypatch.setattr(SweepResult, "memory_horizons", shifted)
+    ax = success_frequency(curves, 0.9).axes[0]
+    t50 = memory_horizon([10, 20, 40, 80], counted(None, [8, 5, 2, 0], 10)).t[0]
+    assert [list(line.get_xdata()) for line in ax.lines if line.get_marker() == "D"] == [[pytest.approx(t50)]] * 2
+    spans = [tuple(np.asarray(seg)[:, 0]) for c in ax.collections if c.__class__.__name__ == "LineCollection"
+             for seg in c.get_segments()]
+    assert spans[0] == pytest.approx((t50 + 1.0, t50 + 5.0))
+
+
 @pytest.mark.integration
 def test_a_sweep_of_three_lengths_writes_horizons_csv_and_the_summary_prints_it(tmp_path, capsys):
     from latchjax.cli import run

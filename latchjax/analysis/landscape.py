@@ -38,6 +38,23 @@ LATCH_PARAMETERS = {
     "b_i": ("bias", 0, ("lstm",)),
 }
 
+# the same parameters in words, for a figure's axes
+PARAMETER_WORDS = {
+    "w_rec": "recurrent weight, w_rec",
+    "w_in": "input weight, w_in",
+    "b": "bias, b",
+    "w_in_c": "input weight to the cell candidate, w_in_c",
+    "w_rec_c": "recurrent weight of the cell candidate, w_rec_c",
+    "b_f": "forget-gate bias, b_f",
+    "b_i": "input-gate bias, b_i",
+}
+# what :func:`base_params` fixes the parameters that are not varied at, in words (kept beside it)
+BASE_WORDS = {
+    "srnn": "w_rec = 1, w_in = 1, b = 0",
+    "lstm": "every input weight 1, every recurrent weight 0, every bias 0 but b_f = 1",
+}
+HEAD_WORDS = "the read-out fixed to the sign of h (kernel [-2, 2], bias 0)"
+
 
 def check_parameters(kind: str, names: tuple[str, ...]) -> None:
     """Refuse (:class:`~latchjax.core.vocabulary.SettingsError` about ``params``) anything but two different

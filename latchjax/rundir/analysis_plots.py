@@ -10,8 +10,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 from latchjax.sweep.results import wilson_interval  # noqa: E402
+
+NORM_FLOOR = 1e-30  # gradient norms below this (an underflow, or exactly 0) are drawn at it, on a log axis
 
 
 def _binary(labels) -> bool:
@@ -32,10 +35,14 @@ def draw_diagnostics(report: dict, labels, diagram, length: int, out: Path, fmt:
     for ax, (name, r) in zip(axes[0], report.items()):
         t = np.arange(r["norms"].shape[1])
         for i, norms in enumerate(r["norms"]):
-            ax.semilogy(t, np.maximum(norms, 1e-30), color="C2" if r["success"][i] else "C3", alpha=0.5, lw=1)
-        ax.set(title=f"{name}: ||dL/dh_t|| (green: success)", xlabel="time step t")
+            ax.semilogy(t, np.maximum(norms, NORM_FLOOR), color="C2" if r["success"][i] else "C3", alpha=0.5, lw=1)
+        if np.any(np.asarray(r["norms"]) < NORM_FLOOR):  # a norm that underflowed is drawn on the floor: say so
+            ax.axhline(NORM_FLOOR, color="k", ls=":", lw=0.8)
+            ax.annotate(f"clipped at {NORM_FLOOR:g} (smaller norms drawn here)", (0.02, NORM_FLOOR),
+                        xycoords=("axes fraction", "data"), xytext=(0, 3), textcoords="offset points", fontsize=7)
+        ax.set(title=f"{name}: ||dL/dh_t|| (green: success, red: failure)", xlabel="time step t",
+               ylabel="gradient norm ||dL/dh_t||")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("gradient norm")
     fig.suptitle(f"vanishing gradients, T = {length}: how much the loss depends on the state at step t", fontsize=10)
     fig.tight_layout()
     paths.append(out / f"gradient_norms.{fmt}")
@@ -64,16 +71,20 @@ def draw_diagnostics(report: dict, labels, diagram, length: int, out: Path, fmt:
     if srnn and diagram is not None:
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         ax.plot(*diagram, ",", color="k")
+        handles = []
         for m, (name, r) in enumerate(srnn.items()):
             w, b = r["w_b"][:, 0], r["w_b"][:, 1]
             colors = np.where(r["success"], "C2", "C3")
-            ax.scatter(w, np.zeros_like(w) - 1.1 - 0.08 * m, c=colors, s=14, marker="|" if m else "o",
-                       label=f"{name}: trained w (green: success); |b| median {np.median(np.abs(b)):.2f}")
+            ax.scatter(w, np.zeros_like(w) - 1.1 - 0.08 * m, c=colors, s=14, marker="|" if m else "o")
+            handles.append(Line2D([], [], color="0.4", marker="|" if m else "o", ls="none",
+                                  label=f"{name}: trained w; |b| median {np.median(np.abs(b)):.2f}"))
         ax.axvline(1, color="grey", lw=0.8, ls="--")
         ax.set(xlabel="recurrent weight w", ylabel="fixed points of h -> tanh(w h)", ylim=(-1.3, 1.1))
         ax.set_title("one tanh unit: one fixed point for w <= 1, three (a latch) for w > 1 (b = 0);\n"
                      "for w < -1 the latch is a 2-cycle (+h*, -h*), not a fixed point", fontsize=9)
-        ax.legend(fontsize=7, loc="upper left")
+        handles += [Line2D([], [], color=c, marker="s", ls="none", label=f"{c_name}: {what}")
+                    for c, c_name, what in (("C2", "green", "success"), ("C3", "red", "failure"))]
+        ax.legend(handles=handles, fontsize=7, loc="upper left")
         ax.grid(alpha=0.3)
         paths.append(out / f"fixed_points.{fmt}")
         fig.savefig(paths[-1], dpi=120, bbox_inches="tight")

@@ -46,6 +46,14 @@ def curve_series(result: SweepResult):
         yield label, (i, slice(None), j, k)
 
 
+def _line_style(values: np.ndarray, drawn: list[np.ndarray]) -> str:
+    """Solid, or, for a series equal to one drawn before it (it would hide under it), dashed, dotted, dash-dotted;
+    ``values`` joins ``drawn``."""
+    same = sum(bool(np.allclose(values, d, equal_nan=True)) for d in drawn)
+    drawn.append(np.asarray(values))
+    return ("-", "--", ":", "-.")[same % 4]
+
+
 def _finish(ax, result: SweepResult, title: str, ylabel: str) -> None:
     ax.set_xlabel("sequence length")
     ax.set_ylabel(ylabel)
@@ -72,20 +80,28 @@ def success_frequency(result: SweepResult, threshold: float, title: str = "") ->
     freq = result.success_frequency(threshold)
     horizons = result.memory_horizons(threshold) if len(result.coords["length"]) >= MIN_HORIZON_LENGTHS else {}
 
+    drawn: list[np.ndarray] = []
+
     def draw(ax, lengths, label, idx):
-        line, = ax.plot(lengths, freq["success_freq"][idx], "o-", ms=3, label=label)
+        line, = ax.plot(lengths, freq["success_freq"][idx], marker="o", ls=_line_style(freq["success_freq"][idx], drawn),
+                        ms=3, label=label)
         ax.fill_between(lengths, freq["ci_low"][idx], freq["ci_high"][idx], color=line.get_color(), alpha=0.2)
         horizon = horizons.get((idx[0], idx[2], idx[3]))
         if horizon is not None and np.isfinite(horizon.t[0]):
             t50, low, high = horizon.t[0], horizon.low[0], horizon.high[0]
-            bar = [[t50 - low], [high - t50]] if np.isfinite([low, high]).all() else None
-            ax.errorbar([t50], [0.5], xerr=bar, fmt="D", ms=6, capsize=3, color=line.get_color(), mec="k", mew=0.6)
+            if np.isfinite([low, high]).all():  # the interval as drawn, even where a bootstrap's misses t50
+                ax.errorbar([(low + high) / 2], [0.5], xerr=[[(high - low) / 2]], fmt="none", capsize=3,
+                            color=line.get_color())
+            ax.plot([t50], [0.5], "D", ms=6, color=line.get_color(), mec="k", mew=0.6)
 
     n = len(result.coords["seed"])
     caption = f"success = {rule_caption(result, threshold)}; {n} seeds; band: Wilson 95% CI"
     if horizons:
         caption += "; diamond: T50 [bootstrap 95% CI]"
     fig = _curve_figure(result, draw, caption, "success frequency", title)
+    if any(line.get_linestyle() != "-" for line in fig.axes[0].lines if line.get_marker() == "o"):
+        fig.axes[0].set_title(fig.axes[0].get_title() + "\ndashed or dotted: equal to a line drawn before it",
+                              fontsize=10)
     if horizons:
         lengths = np.asarray(result.coords["length"], np.float64)
         pad = 0.04 * (lengths.max() - lengths.min())
@@ -110,25 +126,44 @@ def mean_val_acc(result: SweepResult, title: str = "") -> plt.Figure:
     return fig
 
 
+def _stacked_offsets(values: np.ndarray, width: float) -> tuple[np.ndarray, float]:
+    """x offsets that lay the points of each y bin (``width`` wide) side by side, centred on 0, one unit apart: a
+    bin's row is as long as its count (a dot histogram), so the share of seeds at one value shows. Also the
+    longest row's half-length."""
+    offsets = np.full(values.shape, np.nan)
+    bins = np.floor(values / width)
+    for b in np.unique(bins[np.isfinite(bins)]):
+        at = np.flatnonzero(bins == b)
+        offsets[at] = np.arange(len(at)) - (len(at) - 1) / 2
+    return offsets, float(np.nanmax(np.abs(offsets), initial=0.0))
+
+
 def val_acc_distribution(result: SweepResult, title: str = "") -> plt.Figure:
+    """Every seed's final validation accuracy (a regression: loss) per length (evenly spaced), as a dot histogram:
+    seeds with nearly the same value (bins of 1/50 of the axis) sit side by side, so the share at each value shows
+    as the length of its row; one scale for the whole figure."""
     lengths = np.asarray(result.coords["length"])
     what = "accuracy" if result.classifies else "loss"
     val = result.final("val_acc" if result.classifies else "val_loss")
     series = list(curve_series(result))
     fig, axes = plt.subplots(1, len(series), figsize=(4.2 * len(series), 3.8), squeeze=False, sharey=True)
-    rng = np.random.default_rng(0)
-    step = np.min(np.diff(np.sort(lengths))) if len(lengths) > 1 else 1.0
-    for ax, (label, idx) in zip(axes[0], series):
-        values = val[idx]  # (length, seed)
-        jitter = rng.uniform(-0.3, 0.3, values.shape) * step
-        ax.scatter((lengths[:, None] + jitter).ravel(), values.ravel(), s=6, alpha=0.5)
+    finite = val[np.isfinite(val)]
+    width = (1.0 if result.classifies or not finite.size else float(np.ptp(finite)) or 1.0) / 50
+    laid = [[_stacked_offsets(val[idx][li], width) for li in range(len(lengths))] for _, idx in series]
+    longest = max([half for per_length in laid for _, half in per_length] + [1.0])
+    for ax, (label, idx), per_length in zip(axes[0], series, laid):
+        for li, (offsets, _) in enumerate(per_length):  # the lengths evenly spaced, one row of at most 0.8 each
+            ax.scatter(li + offsets * 0.4 / longest, val[idx][li], s=5, alpha=0.6, color="C0", lw=0)
+        ax.set_xticks(range(len(lengths)), [str(t) for t in lengths])
+        ax.set_xlim(-0.6, len(lengths) - 0.4)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("sequence length")
         ax.grid(alpha=0.3)
         if result.classifies:
             ax.set_ylim(-0.03, 1.03)
     axes[0][0].set_ylabel(f"final val {what} (one dot per seed)")
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(f"{title}\nseeds with nearly equal values side by side: a row's length is its count".lstrip("\n"),
+                 fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from latchjax.analysis.landscape import BASE_WORDS, HEAD_WORDS, LATCH_PARAMETERS, PARAMETER_WORDS  # noqa: E402
 from latchjax.sweep.results import wilson_interval  # noqa: E402
 
 
@@ -48,13 +49,17 @@ def draw_landscape(arrays: dict, preset: str, names: tuple[str, str], out: Path,
         image2 = axes[1, i].imshow(grad[i], origin="lower", extent=extent, aspect="auto", cmap="magma",
                                    vmin=-8, vmax=8)
         axes[1, i].set_title(f"log10 |gradient|, T = {length}", fontsize=9)
-        axes[1, i].set_xlabel(names[1])
     for row in range(2):
-        axes[row, 0].set_ylabel(names[0])
+        axes[row, 0].set_ylabel(PARAMETER_WORDS.get(names[0], names[0]), fontsize=9)
+    fig.supxlabel(PARAMETER_WORDS.get(names[1], names[1]), fontsize=9)
     fig.colorbar(image, ax=axes[0, :].tolist(), label="cross-entropy")
     fig.colorbar(image2, ax=axes[1, :].tolist(), label="log10 |grad| (clipped to [-8, 8])")
-    fig.suptitle("latch task, one-unit cell: loss and gradient norm over two parameters, others fixed",
-                 fontsize=10)
+    kinds = LATCH_PARAMETERS[names[0]][2] if names[0] in LATCH_PARAMETERS else ()
+    fixed = (f"held fixed, every parameter not on the axes: {BASE_WORDS[kinds[0]]}" if kinds and kinds[0] in BASE_WORDS
+             else "the other parameters held fixed")
+    fig.suptitle(f"latch task, one-unit cell: loss and gradient norm over two parameters\n{fixed}\n{HEAD_WORDS}: "
+                 "a negative input weight reverses the read-out, and the loss shows that orientation, not memory",
+                 fontsize=9, y=0.95, va="bottom")
     paths.append(out / f"landscape.{fmt}")
     fig.savefig(paths[-1], dpi=110, bbox_inches="tight")
     plt.close(fig)

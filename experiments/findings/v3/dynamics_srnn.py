@@ -49,6 +49,9 @@ def with_outcomes(run: Path) -> pd.DataFrame:
     d = pd.read_csv(run / "dynamics.csv")
     results = pd.read_csv(run / "results.csv")[[*KEYS, "success"]]
     d = d.merge(results, on=KEYS)
+    if W not in d:  # PyTorch's names: weight_hh, weight_ih and two biases that act as their sum
+        d[W], d[V] = d["cell.weight_hh[0,0]"], d["cell.weight_ih[0,0]"]
+        d[B] = d["cell.bias_ih[0]"] + d["cell.bias_hh[0]"]
     d["absw"] = d[W].abs()
     d["latch"] = holds_a_bit(d[W].to_numpy(), d[B].to_numpy())
     proto = np.sign(d[V]) * np.sign(d[W]) ** (d["length"] - 1)
@@ -99,8 +102,9 @@ def torch_srnn(runs: Path) -> str:
     bins = [(-np.inf, -12), (-12, -5), (-5, -2), (-2, np.inf)]
     rounds = sorted(d["round"].unique())
     lines = ["| log10 λ0^T at initialisation | models | successes | successes: median \\|w\\| at epochs "
-             + ", ".join(str(r) for r in rounds) + " | successes holding a bit after epoch 1 / at the end "
-             "| failures holding a bit at the end |", "|---|---|---|---|---|---|"]
+             + ", ".join(str(r) for r in rounds) + " | successes: median \\|b\\| at the start → the end | successes "
+             "holding a bit after epoch 1 / at the end | failures: median \\|w\\|, \\|b\\| at the start | failures "
+             "holding a bit at the end |", "|---|---|---|---|---|---|---|---|"]
     start = d[d["round"] == 0]
     for low, high in bins:
         seeds = start[(start["memory0"] > low) & (start["memory0"] <= high)][KEYS]
@@ -111,12 +115,16 @@ def torch_srnn(runs: Path) -> str:
         label = f"({'−∞' if low == -np.inf else int(low)}, {'∞' if high == np.inf else int(high)}]"
         if k:
             climb = ", ".join(f"{wins[wins['round'] == r]['absw'].median():.2f}" for r in rounds)
+            tilt = (f"{wins[wins['round'] == 0][B].abs().median():.2f} → "
+                    f"{wins[wins['round'] == rounds[-1]][B].abs().median():.2f}")
             after1 = share(wins[wins["round"] == 1]["latch"])
             at_end = share(wins[wins["round"] == rounds[-1]]["latch"])
         else:
-            climb, after1, at_end = "-", "-", "-"
+            climb, tilt, after1, at_end = "-", "-", "-", "-"
         losers = g[(g["success"] == 0) & (g["round"] == rounds[-1])]
-        lines.append(f"| {label} | {n} | {k} | {climb} | {after1} / {at_end} | {share(losers['latch'])} |")
+        lost0 = first[first["success"] == 0]
+        lines.append(f"| {label} | {n} | {k} | {climb} | {tilt} | {after1} / {at_end} | "
+                     f"{lost0['absw'].median():.2f}, {lost0[B].abs().median():.2f} | {share(losers['latch'])} |")
     return "\n".join(lines) + "\n"
 
 
