@@ -160,11 +160,12 @@ def random_label_control(true: pd.DataFrame, shuffled: pd.DataFrame) -> list[str
            "| cell | labels | forget gate f at rest | update gate z at rest | b_f | b_z | read-out norm | λ at rest |",
            "|---|---|---|---|---|---|---|---|"]
     for cell in dict.fromkeys(shuffled["cell"]):
+        changes = {}
         for name, frame in (("true", true), ("shuffled", shuffled)):
             g = frame[frame["cell"] == cell]
             first = g[g["round"] == 0].set_index("seed")
             last = g[g["round"] == g["round"].max()].set_index("seed")
-            change = {
+            changes[name] = {
                 "f": last.get("gate_forget", np.nan) - first.get("gate_forget", np.nan),
                 "z": last.get("gate_update", np.nan) - first.get("gate_update", np.nan),
                 "bf": bias(last, "f") - bias(first, "f"),
@@ -172,7 +173,11 @@ def random_label_control(true: pd.DataFrame, shuffled: pd.DataFrame) -> list[str
                 "head": head_norm(last) - head_norm(first),
                 "lambda": last["lambda"] - first["lambda"],
             }
-            out.append(f"| {cell} | {name} | " + " | ".join(mean_ci(pd.Series(v)) for v in change.values()) + " |")
+            out.append(f"| {cell} | {name} | " + " | ".join(mean_ci(pd.Series(v)) for v in changes[name].values())
+                       + " |")
+        # the same seeds start from the same parameters under both labels: the paired difference of the changes
+        paired = {k: pd.Series(changes["shuffled"][k]) - pd.Series(changes["true"][k]) for k in changes["true"]}
+        out.append(f"| {cell} | shuffled − true, paired | " + " | ".join(mean_ci(v) for v in paired.values()) + " |")
     return out
 
 
