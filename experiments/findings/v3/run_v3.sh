@@ -21,6 +21,8 @@ run() {  # run NAME EXPLAIN_ARGS SWEEP_ARGS... : one sweep and its explain, unle
 dyn=--dynamics
 run dynamics $dyn --preset findings/v3/dynamics
 run random-labels $dyn --preset findings/v3/random-labels
+run reversed-dynamics $dyn --preset findings/v3/reversed-dynamics
+run torch-dynamics $dyn --preset findings/v3/torch-dynamics
 run janet-chrono $dyn --preset findings/v3/janet-chrono
 run shuffle-1000 "" --preset findings/v3/shuffle-only
 run shuffle-2000 "" --preset findings/v3/shuffle-only --shuffle-seed 2000
