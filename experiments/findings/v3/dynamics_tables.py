@@ -74,7 +74,7 @@ def where_training_ends(explain: pd.DataFrame, dynamics: pd.DataFrame) -> list[s
     keys = ["cell", "length", "lr", "seed"]
     table = explain.merge(last[[*keys, "gate_forget"]], on=keys, how="left")
     out = ["| cell | lr | T | success | successes with 2 stable points | with a stable 2-cycle | failures with "
-           "either | saddle |λ|, successes (median) | f at rest after training, successes (median; >= 0.99) |",
+           "either | saddle \\|λ\\|, successes (median) | f at rest after training, successes (median; >= 0.99) |",
            "|---|---|---|---|---|---|---|---|---|"]
     for (cell, lr, length), g in table.groupby(["cell", "lr", "length"], sort=False):
         ok = g["success"].astype(bool)
