@@ -294,7 +294,7 @@ def e5(runs: Path) -> str:
 
 def saturated_gates(runs: Path, name: str, cut: float = 0.02) -> list[str]:
     """Per cell and learning rate: the share of trained models whose gates sit within ``cut`` of 0 or 1 at the
-    trained cell's zero-input rest state, from the run's params.npz (as v2's make_v2.saturated_gates)."""
+    trained cell's zero-input rest state, from the run's params.npz (as v2's saturated-gates table)."""
     import jax
 
     from latchjax.analysis.dynamics import rest_jacobian
