@@ -3,7 +3,7 @@ to temporary run folders with known answers: counts, Holm's correction, the matc
 successes and ten failures, the logistic fit, identical Keras 3 SimpleRNNs, and a note for every missing run. The
 last test makes one tiny real run (integration)."""
 
-import importlib.util
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -18,17 +18,11 @@ from latchjax.core.stats import holm, paired_comparison
 HERE = Path(__file__).resolve().parents[1] / "experiments" / "findings" / "v3"
 
 
-def _load(name):
-    key = f"findings_v3_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, HERE / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
+if str(HERE) not in sys.path:  # this folder's modules import each other by name (it is not a package)
+    sys.path.insert(0, str(HERE))
 
 
-tables, paired, base = _load("v2_tables"), _load("v2_tables_paired"), _load("v2_tables_base")
+tables, paired, base = (importlib.import_module(name) for name in ("v2_tables", "v2_tables_paired", "v2_tables_base"))
 N = 100
 
 

@@ -2,7 +2,7 @@
 against its closed forms and a simulation, the logistic fit against a direct optimisation, the likelihood-ratio test,
 the separation check, and the blocks on synthetic explain tables with known answers (nothing is trained)."""
 
-import importlib.util
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -15,18 +15,12 @@ from scipy import optimize, special
 HERE = Path(__file__).resolve().parents[1] / "experiments" / "findings" / "v3"
 
 
-def load(name):
-    key = f"findings_v3_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, HERE / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
+if str(HERE) not in sys.path:  # this folder's modules import each other by name (it is not a package)
+    sys.path.insert(0, str(HERE))
 
 
-theory = load("theory")
-fit = load("theory_fit")
+theory = importlib.import_module("theory")
+fit = importlib.import_module("theory_fit")
 
 
 def test_predicted_dprime_matches_the_closed_forms():

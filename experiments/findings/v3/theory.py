@@ -18,7 +18,7 @@ Nothing is trained here; every number is read from the runs' files. Statistics: 
 from __future__ import annotations
 
 import functools
-import importlib.util
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -32,17 +32,11 @@ from latchjax.core.cells import uses_forget_bias
 HERE = Path(__file__).resolve().parent
 
 
-def _load(name: str):
-    key = f"findings_v3_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, HERE / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
+if str(HERE) not in sys.path:  # this folder's modules import each other by name (it is not a package)
+    sys.path.insert(0, str(HERE))
 
 
-fit = _load("theory_fit")
+fit = importlib.import_module("theory_fit")
 DASH = fit.DASH
 uses_forget_bias = functools.cache(uses_forget_bias)
 SIGMA = 0.1  # the latch task's noise when a run's config does not say

@@ -13,7 +13,7 @@ command. Nothing is trained here; every number is read from the runs' files.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 from itertools import combinations
 from pathlib import Path
@@ -24,17 +24,11 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 
 
-def _sibling(name: str):
-    key = f"findings_v3_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, HERE / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
+if str(HERE) not in sys.path:  # this folder's modules import each other by name (it is not a package)
+    sys.path.insert(0, str(HERE))
 
 
-base = _sibling("v2_tables_base")
+base = importlib.import_module("v2_tables_base")
 DASH, FLAVORS, CELLS = base.DASH, base.FLAVORS, base.CELLS
 E1_DATA = {"": "One dataset per length, shared by the seeds", "-perseed": "Each seed its own dataset (`--data per-seed`)"}
 MATCH_WIDTH = 0.03  # settings in one matched-λ0 group differ by at most this much
@@ -356,7 +350,7 @@ def e6(runs: Path) -> str:
 
 def blocks(runs: Path, figures: Path | None = None) -> dict[str, str]:
     runs = Path(runs)
-    paired = _sibling("v2_tables_paired")
+    paired = importlib.import_module("v2_tables_paired")
     out = {"v3-e1": e1(runs), "v3-e1-twofactor": e1_twofactor(runs), "v3-e1-perseed": e1(runs, "-perseed"),
            "v3-e1-twofactor-perseed": e1_twofactor(runs, "-perseed"), "v3-e2": e2(runs), "v3-matched": matched(runs)}
     out.update(paired.blocks(runs))

@@ -6,7 +6,7 @@ here.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -18,17 +18,11 @@ from scipy import stats
 HERE = Path(__file__).resolve().parent
 
 
-def _sibling(name: str):
-    key = f"findings_v3_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, HERE / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
+if str(HERE) not in sys.path:  # this folder's modules import each other by name (it is not a package)
+    sys.path.insert(0, str(HERE))
 
 
-base = _sibling("v2_tables_base")
+base = importlib.import_module("v2_tables_base")
 DASH, FLAVORS, CELLS = base.DASH, base.FLAVORS, base.CELLS
 NAMES = {"srnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 
