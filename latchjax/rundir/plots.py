@@ -154,7 +154,8 @@ def val_acc_distribution(result: SweepResult, title: str = "") -> plt.Figure:
     for ax, (label, idx), per_length in zip(axes[0], series, laid):
         for li, (offsets, _) in enumerate(per_length):  # the lengths evenly spaced, one row of at most 0.8 each
             ax.scatter(li + offsets * 0.4 / longest, val[idx][li], s=5, alpha=0.6, color="C0", lw=0)
-        ax.set_xticks(range(len(lengths)), [str(t) for t in lengths])
+        ax.set_xticks(range(len(lengths)), [str(t) for t in lengths],  # many lengths: upright labels would overlap
+                      rotation=90 if len(lengths) > 8 else 0, fontsize=8 if len(lengths) > 8 else None)
         ax.set_xlim(-0.6, len(lengths) - 0.4)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("sequence length")
