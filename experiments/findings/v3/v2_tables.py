@@ -45,10 +45,8 @@ def _median_iqr(values: pd.Series) -> str:
 
 # ---- E1 ----------------------------------------------------------------------------------------------------------
 
-def e1(runs: Path, suffix: str = "") -> str:
-    lines = ["| framework | cell | T | successes | λ0 of successes, median (IQR) | λ0 of failures | AUC λ0 | "
-             "AUC proto_acc0 |", "|---|---|---|---|---|---|---|---|"]
-    notes = []
+def _e4_groups(runs: Path, suffix: str, notes: list[str]):
+    """(framework, cell, T, the models' explain rows) of the E4 runs, in table order; a missing run adds its note."""
     for flavor, name in ((f, f"v2/e4-{f}{suffix}") for f in FLAVORS):
         frame = base.load(runs, name, explain=True)
         if frame is None:
@@ -57,12 +55,19 @@ def e1(runs: Path, suffix: str = "") -> str:
         for cell in CELLS:
             for t in base.lengths_of(frame):
                 g = base.pick(frame, cell=cell, length=t)
-                if g.empty:
-                    continue
-                ok = g["success"]
-                lines.append(f"| {flavor} | {cell} | {t} | {base.count(ok)} | {_median_iqr(g.loc[ok, 'lambda0'])} | "
-                             f"{_median_iqr(g.loc[~ok, 'lambda0'])} | {base.auc_cell(g['lambda0'], ok)} | "
-                             f"{base.auc_cell(g['proto_acc0'], ok)} |")
+                if not g.empty:
+                    yield flavor, cell, t, g
+
+
+def e1(runs: Path, suffix: str = "") -> str:
+    lines = ["| framework | cell | T | successes | λ0 of successes, median (IQR) | λ0 of failures | AUC λ0 | "
+             "AUC proto_acc0 |", "|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for flavor, cell, t, g in _e4_groups(runs, suffix, notes):
+        ok = g["success"]
+        lines.append(f"| {flavor} | {cell} | {t} | {base.count(ok)} | {_median_iqr(g.loc[ok, 'lambda0'])} | "
+                     f"{_median_iqr(g.loc[~ok, 'lambda0'])} | {base.auc_cell(g['lambda0'], ok)} | "
+                     f"{base.auc_cell(g['proto_acc0'], ok)} |")
     if len(lines) == 2:
         return "\n".join(notes) + "\n"
     text = ["AUC: the area under the ROC curve of the initial feature for success, with the exact two-sided "
@@ -85,39 +90,30 @@ def e1_twofactor(runs: Path, suffix: str = "") -> str:
              "reversed, λ0 < median | proto_acc0 = 1/2 | median λ0 | models fitted | λ0: coef (LR p) | "
              "aligned: coef (LR p) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     notes = []
-    for flavor, name in ((f, f"v2/e4-{f}{suffix}") for f in FLAVORS):
-        frame = base.load(runs, name, explain=True)
-        if frame is None:
-            notes.append(base.missing(name))
-            continue
-        for cell in CELLS:
-            for t in base.lengths_of(frame):
-                g = base.pick(frame, cell=cell, length=t)
-                if g.empty:
-                    continue
-                lam, ok, proto = g["lambda0"].to_numpy(float), g["success"].to_numpy(bool), g["proto_acc0"].to_numpy()
-                med = float(np.median(lam))
-                high = lam >= med
-                aligned, reversed_ = proto > 0.5, proto < 0.5
-                neither = ~(aligned | reversed_)  # both prototypes give one output: no orientation
-                cells = [base.count(ok[a & h], wilson=False) for a in (aligned, reversed_) for h in (high, ~high)]
-                if neither.all():  # PyTorch's random biases: proto_acc0 = 1/2 for every model
-                    cells = [f"{base.count(ok[h], wilson=False)} (all)" for h in (high, ~high)] + [DASH, DASH]
-                fit = ~neither if aligned.any() and reversed_.any() else np.ones_like(ok)
-                columns = {}
-                if np.ptp(lam[fit]) > 1e-9:
-                    columns["lambda0"] = lam[fit]
-                if aligned.any() and reversed_.any():
-                    columns["aligned"] = aligned[fit].astype(float)
-                y = ok[fit]
-                terms = base.logit_terms(columns, y) if columns and 0 < y.sum() < y.size else {}
-                lam_text = _term(*terms["lambda0"]) if "lambda0" in terms else (
-                    "λ0 constant" if np.ptp(lam) <= 1e-9 else DASH)
-                al_text = _term(*terms["aligned"]) if "aligned" in terms else (
-                    "no orientation" if neither.all() else DASH)
-                lines.append(f"| {flavor} | {cell} | {t} | " + " | ".join(cells) +
-                             f" | {base.count(ok[neither], wilson=False)} | {med:.3f} | {int(fit.sum())} | "
-                             f"{lam_text} | {al_text} |")
+    for flavor, cell, t, g in _e4_groups(runs, suffix, notes):
+        lam, ok, proto = g["lambda0"].to_numpy(float), g["success"].to_numpy(bool), g["proto_acc0"].to_numpy()
+        med = float(np.median(lam))
+        high = lam >= med
+        aligned, reversed_ = proto > 0.5, proto < 0.5
+        neither = ~(aligned | reversed_)  # both prototypes give one output: no orientation
+        cells = [base.count(ok[a & h], wilson=False) for a in (aligned, reversed_) for h in (high, ~high)]
+        if neither.all():  # PyTorch's random biases: proto_acc0 = 1/2 for every model
+            cells = [f"{base.count(ok[h], wilson=False)} (all)" for h in (high, ~high)] + [DASH, DASH]
+        fit = ~neither if aligned.any() and reversed_.any() else np.ones_like(ok)
+        columns = {}
+        if np.ptp(lam[fit]) > 1e-9:
+            columns["lambda0"] = lam[fit]
+        if aligned.any() and reversed_.any():
+            columns["aligned"] = aligned[fit].astype(float)
+        y = ok[fit]
+        terms = base.logit_terms(columns, y) if columns and 0 < y.sum() < y.size else {}
+        lam_text = _term(*terms["lambda0"]) if "lambda0" in terms else (
+            "λ0 constant" if np.ptp(lam) <= 1e-9 else DASH)
+        al_text = _term(*terms["aligned"]) if "aligned" in terms else (
+            "no orientation" if neither.all() else DASH)
+        lines.append(f"| {flavor} | {cell} | {t} | " + " | ".join(cells) +
+                     f" | {base.count(ok[neither], wilson=False)} | {med:.3f} | {int(fit.sum())} | "
+                     f"{lam_text} | {al_text} |")
     if len(lines) == 2:
         return "\n".join(notes) + "\n"
     text = ["Success k/n by the readout's start (aligned: proto_acc0 > 0.5; reversed: < 0.5) and λ0 against its median "
