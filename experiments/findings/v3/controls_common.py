@@ -10,13 +10,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
+from v2_tables_base import (  # the findings' formats, one copy (a sibling module: this folder is on sys.path)
+    DASH,
+    fmt_p,
+    frac,
+)
 
 from latchjax.core.cells import uses_forget_bias
-from latchjax.core.stats import holm, paired_comparison, wilson_interval
+from latchjax.core.stats import holm, paired_comparison
 
 uses_forget_bias = functools.cache(uses_forget_bias)  # called once per setting of thousands of rows
 KEYS = ["cell", "length", "lr", "forget_bias", "seed"]
-DASH = "—"
 
 # How each run is made (the note of a missing run names its command).
 V2 = "latchjax sweep --preset findings/v2/{name} --out runs/v2/{name} && latchjax explain runs/v2/{name}"
@@ -71,30 +75,9 @@ def pick(frame: pd.DataFrame, **where) -> pd.DataFrame:
     return frame[mask].sort_values("seed")
 
 
-def frac(k: int, n: int) -> str:
-    """``k/n [lo, hi]`` with Wilson's 95% interval."""
-    if n == 0:
-        return DASH
-    low, high = wilson_interval(np.asarray(k), np.asarray(n))
-    return f"{k}/{n} [{float(low):.2f}, {float(high):.2f}]"
-
-
 def count(ok: pd.Series | np.ndarray) -> str:
     ok = np.asarray(ok, bool)
     return frac(int(ok.sum()), ok.size)
-
-
-def fmt_p(p: float) -> str:
-    """2e-13, 0.004, 0.31, 1."""
-    if p is None or not np.isfinite(p):
-        return DASH
-    if p >= 0.995:
-        return "1"
-    if p >= 0.01:
-        return f"{p:.2f}"
-    if p >= 0.001:
-        return f"{p:.3f}"
-    return f"{p:.0e}".replace("e-0", "e-")
 
 
 def fmt_num(x: float, digits: int = 3) -> str:
