@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
+from v2_tables_base import DASH, fmt_p, frac  # noqa: F401 (frac: theory.py's); the findings' formats, one copy
 
-DASH = "—"
 CLIP = -10.0  # predictors (log10 d′0, log10 λ0^T) are clipped here: below it float32 holds no signal anyway
 MIN_EACH = 5  # a fit needs this many successes and this many failures
 PREDICTORS = {"dprime": "log10 d′0 measured", "theory": "log10 d′ theory (λ0, T, σ)", "lambda": "log10 λ0^T (λ0 < 1)"}
@@ -120,40 +120,11 @@ def crossing(fit: Fit, variable: str, fixed: dict[str, float]) -> tuple[float, f
     return x, float(np.sqrt(max(grad @ fit.cov @ grad, 0.0)))
 
 
-def fmt_p(p: float) -> str:
-    """p-values as the findings write them: 2e-13, 0.004, 0.31."""
-    if not np.isfinite(p):
-        return DASH
-    if p == 0.0:
-        return "<1e-300"
-    if p < 1e-3:
-        return f"{p:.0e}"
-    if p < 0.01:
-        return f"{p:.1g}"
-    return f"{p:.2g}"
-
-
 def fmt_g(x: float, digits: int = 2) -> str:
     """A number of any size in ``digits`` significant figures (1.2e-07, 0.034, 5.6, 3.1e+05)."""
     if x is None or not np.isfinite(x):
         return DASH
     return f"{x:.{digits}g}" if 1e-3 <= abs(x) < 1e5 or x == 0 else f"{x:.{digits - 1}e}"
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    """Wilson's 95% interval (the project's, latchjax.core.stats.wilson_interval)."""
-    from latchjax.core.stats import wilson_interval
-
-    low, high = wilson_interval(np.asarray(k), np.asarray(n))
-    return float(low), float(high)
-
-
-def frac(k: int, n: int) -> str:
-    """``k/n [lo, hi]`` with Wilson's 95% interval; a dash for no models."""
-    if n == 0:
-        return DASH
-    low, high = wilson(k, n)
-    return f"{k}/{n} [{low:.2f}, {high:.2f}]"
 
 
 def wls_slope(x, y, se) -> tuple[float, float]:
